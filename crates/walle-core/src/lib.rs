@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+
+pub mod ids;
+pub mod model;
+pub mod ports;
+pub mod secret;
+pub mod shell;
+pub mod time;
+pub mod value;
+
+pub use ids::{EnvironmentId, ProjectId, ServerId, SpaceId, TaskId, UserId};
+pub use secret::Secret;
+pub use time::Timestamp;

@@ -1,0 +1,5 @@
+//! `cargo run -p xtask -- <command>`: project automation.
+
+fn main() -> anyhow::Result<()> {
+    Ok(())
+}
