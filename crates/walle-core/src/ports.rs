@@ -9,6 +9,7 @@ mod notify;
 mod store;
 mod transport;
 mod vcs;
+mod workspace;
 
 pub use clock::Clock;
 pub use events::{EventSink, NullSink};
@@ -25,3 +26,4 @@ pub use transport::{
 pub use vcs::{
     BranchInfo, CommitInfo, ExportSummary, FileChange, RepoHandle, Revision, TagInfo, Vcs, VcsError,
 };
+pub use workspace::{Artifact, ManifestEntry, Workspace, WorkspaceError};
