@@ -1,0 +1,156 @@
+//! Release manifests on the hosts (`sha256sum` format) and the incremental-transfer diff.
+
+use std::collections::BTreeMap;
+
+use crate::ports::ManifestEntry;
+
+/// Renders the manifest file written next to each release: `<sha256>  <mode> <kind> <path>` would not
+/// be checkable by `sha256sum -c`, so the file holds exactly `sha256sum` lines for regular files, and
+/// the extra metadata (mode, symlinks) travels in comment-free companion lines prefixed by `#`.
+/// `sha256sum -c` of GNU coreutils and BusyBox both skip nothing, so the check file is rendered
+/// separately by [`render_check`].
+pub(crate) fn render_full(files: &[ManifestEntry]) -> String {
+    let mut out = String::from("walle-manifest v1\n");
+    for f in files {
+        out.push_str(&format!(
+            "{} {:o} {} {}\t{}\n",
+            f.sha256,
+            f.mode,
+            f.size,
+            if f.symlink { 'l' } else { 'f' },
+            escape(&f.path)
+        ));
+    }
+    out
+}
+
+/// The `sha256sum -c` input for the regular files of a release.
+pub(crate) fn render_check(files: &[ManifestEntry]) -> String {
+    files
+        .iter()
+        .filter(|f| !f.symlink && !f.path.contains(['\n', '\\']))
+        .map(|f| format!("{}  {}\n", f.sha256, f.path))
+        .collect()
+}
+
+/// Parses [`render_full`]; `None` for an unknown format (then the transfer is full).
+pub(crate) fn parse_full(text: &str) -> Option<BTreeMap<String, (String, u32, bool)>> {
+    let mut lines = text.lines();
+    if lines.next()? != "walle-manifest v1" {
+        return None;
+    }
+    let mut out = BTreeMap::new();
+    for line in lines {
+        let (meta, path) = line.split_once('\t')?;
+        let mut parts = meta.split(' ');
+        let sha = parts.next()?.to_owned();
+        let mode = u32::from_str_radix(parts.next()?, 8).ok()?;
+        let _size = parts.next()?;
+        let link = parts.next()? == "l";
+        out.insert(unescape(path), (sha, mode, link));
+    }
+    Some(out)
+}
+
+/// The difference between the previous release and the new one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Delta {
+    /// Paths to send (new or changed content, mode or kind).
+    pub(crate) send: Vec<String>,
+    /// Paths to remove from the seeded copy before unpacking (changed and deleted files).
+    pub(crate) remove: Vec<String>,
+}
+
+/// Computes what to send and remove when seeding the new release from `previous`.
+pub(crate) fn delta(
+    previous: &BTreeMap<String, (String, u32, bool)>,
+    new: &[ManifestEntry],
+) -> Delta {
+    let mut d = Delta::default();
+    let mut seen = std::collections::BTreeSet::new();
+    for f in new {
+        seen.insert(f.path.as_str());
+        match previous.get(&f.path) {
+            Some((sha, mode, link))
+                if *sha == f.sha256 && *mode == f.mode && *link == f.symlink => {}
+            Some(_) => {
+                d.remove.push(f.path.clone());
+                d.send.push(f.path.clone());
+            }
+            None => d.send.push(f.path.clone()),
+        }
+    }
+    for p in previous.keys() {
+        if !seen.contains(p.as_str()) {
+            d.remove.push(p.clone());
+        }
+    }
+    d.remove.sort();
+    d
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('\n', "\\n")
+        .replace('\t', "\\t")
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(path: &str, sha: &str, mode: u32, link: bool) -> ManifestEntry {
+        ManifestEntry {
+            path: path.into(),
+            sha256: sha.into(),
+            size: 1,
+            mode,
+            symlink: link,
+        }
+    }
+
+    #[test]
+    fn round_trip_and_delta() {
+        let old = vec![
+            e("a", "1", 0o644, false),
+            e("b\tc\nd", "2", 0o644, false),
+            e("gone", "3", 0o644, false),
+            e("x", "4", 0o644, false),
+        ];
+        let parsed = parse_full(&render_full(&old)).unwrap();
+        assert_eq!(parsed.len(), 4);
+        assert!(parsed.contains_key("b\tc\nd"));
+        let new = vec![
+            e("a", "1", 0o644, false),
+            e("b\tc\nd", "9", 0o644, false),
+            e("new", "5", 0o755, false),
+            e("x", "4", 0o755, false),
+        ];
+        let d = delta(&parsed, &new);
+        assert_eq!(d.send, vec!["b\tc\nd".to_owned(), "new".into(), "x".into()]);
+        assert_eq!(
+            d.remove,
+            vec!["b\tc\nd".to_owned(), "gone".into(), "x".into()]
+        );
+        assert_eq!(parse_full("something else"), None);
+        assert_eq!(render_check(&new[..1]), "1  a\n");
+    }
+}
