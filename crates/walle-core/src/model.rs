@@ -2,7 +2,7 @@
 //! health checks, deploy strategies, releases and the per-host release ledger, structured events,
 //! the audit log and deploy leases).
 //!
-//! These are plain data types with validated fields. Behaviour lives in [`crate::task`] (the
+//! These are plain data types with validated fields. Behaviour lives in [`crate::lifecycle`] (the
 //! lifecycle), [`crate::layout`] and [`crate::plan`].
 
 mod account;

@@ -3,7 +3,7 @@
 use crate::value::{CommitId, Name, RefName, ReleaseId};
 use crate::{ProjectId, ServerId, Timestamp, UserId};
 
-/// The lifecycle states of a task. See [`crate::task`] for the transitions.
+/// The lifecycle states of a task. See [`crate::lifecycle`] for the transitions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TaskStatus {
     /// Waiting for approval (walle 0).

@@ -51,9 +51,14 @@ pub trait Workspace: Send + Sync {
     /// Creates a fresh, empty build directory for a release and returns it.
     fn create_build_dir(&self, release: &ReleaseId) -> Result<AbsPath, WorkspaceError>;
     /// Lists the build directory file by file with checksums.
-    fn package(&self, release: &ReleaseId, build_dir: &AbsPath) -> Result<Artifact, WorkspaceError>;
+    fn package(&self, release: &ReleaseId, build_dir: &AbsPath)
+    -> Result<Artifact, WorkspaceError>;
     /// A tar stream of the artifact: every file, or only `only` (paths from the manifest).
-    fn tar_stream(&self, artifact: &Artifact, only: Option<&[String]>) -> Result<Box<dyn Read + Send>, WorkspaceError>;
+    fn tar_stream(
+        &self,
+        artifact: &Artifact,
+        only: Option<&[String]>,
+    ) -> Result<Box<dyn Read + Send>, WorkspaceError>;
     /// Removes a release's build directory.
     fn remove_build_dir(&self, release: &ReleaseId) -> Result<(), WorkspaceError>;
 }
