@@ -1,9 +1,11 @@
 #![doc = include_str!("../README.md")]
 
+pub mod engine;
 pub mod ids;
 pub mod layout;
 pub mod lifecycle;
 pub mod model;
+pub mod plan;
 pub mod ports;
 pub mod secret;
 pub mod shell;
