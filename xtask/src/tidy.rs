@@ -1,7 +1,8 @@
 //! The tidy checks: conventions that `cargo test` enforces on the whole workspace.
 //!
 //! - every `.rs` file under `crates/*/src` and `xtask/src` starts with a `//!` module doc (or
-//!   `#![doc` for `lib.rs` and `main.rs`);
+//!   `#![doc` for `lib.rs` and `main.rs`), except sibling `tests.rs` unit-test modules, whose
+//!   purpose their name already states;
 //! - no test is marked `#[should_panic]` (assert the `Err`) or `#[ignore]` (assert today's
 //!   output with a `FIXME`), anywhere;
 //! - no `todo!(` or `unimplemented!(` in code that ships (tests may hold them while being written);
@@ -72,6 +73,9 @@ fn in_module_doc_scope(rel: &str) -> bool {
 
 /// The first line must be a `//!` doc (or `#![doc` in a crate root).
 pub(crate) fn module_doc(rel: &str, text: &str) -> Option<Offence> {
+    if rel.ends_with("/tests.rs") {
+        return None;
+    }
     let first = text.lines().next().unwrap_or("").trim_start();
     let crate_root = rel.ends_with("/lib.rs") || rel.ends_with("/main.rs");
     if first.starts_with("//!") || (crate_root && first.starts_with("#![doc")) {
