@@ -1,0 +1,154 @@
+//! Management commands round-trip: create, list, show, export with `--json`.
+
+use crate::{Walle, project_toml, repo_with};
+
+#[test]
+fn servers_projects_users_and_tasks_round_trip() {
+    let (w, _) = Walle::init();
+    let s = w.json(&[
+        "server", "create", "web1", "--host", "10.0.0.5", "--user", "deploy", "--label", "web",
+    ]);
+    assert_eq!(s["name"], "web1");
+    assert_eq!(s["host"], "10.0.0.5");
+    assert_eq!(s["port"], 22);
+    w.json(&[
+        "server",
+        "create",
+        "web2",
+        "--host",
+        "web2.example.com",
+        "--port",
+        "2222",
+        "--user",
+        "deploy",
+    ]);
+    let list = w.json(&["server", "list"]);
+    assert_eq!(list.as_array().map(Vec::len), Some(2), "{list}");
+    let web = w.json(&["server", "list", "--label", "web"]);
+    assert_eq!(web.as_array().map(Vec::len), Some(1), "{web}");
+    let shown = w.json(&["server", "show", "web2"]);
+    assert_eq!(shown["port"], 2222);
+
+    let repo = repo_with(w.scratch(), "v1");
+    let file = w.scratch().join("shop.toml");
+    std::fs::write(
+        &file,
+        project_toml(
+            "shop",
+            &repo,
+            std::path::Path::new("/srv/shop"),
+            &["web1", "web2"],
+            true,
+        ),
+    )
+    .expect("write project file");
+    let p = w.json(&["project", "create", "--from", file.to_str().expect("utf-8")]);
+    assert_eq!(p["name"], "shop");
+    assert_eq!(p["servers"], serde_json::json!(["web1", "web2"]));
+    assert_eq!(p["deploy"]["webroot"], "/srv/shop/current");
+    let shown = w.json(&["project", "show", "shop"]);
+    assert_eq!(shown["approval"]["required"], true);
+    assert_eq!(shown["environment"], "production");
+
+    // Export, edit, update: the file is the round-trip format.
+    let exported = w.ok(&["project", "export", "shop"]);
+    assert!(exported.contains("name = \"shop\""), "{exported}");
+    let edited = exported.replace("keep = 3", "keep = 7");
+    std::fs::write(&file, edited).expect("write");
+    let updated = w.json(&[
+        "project",
+        "update",
+        "shop",
+        "--from",
+        file.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(updated["deploy"]["keep"], 7);
+    let projects = w.json(&["project", "list"]);
+    assert_eq!(projects[0]["name"], "shop");
+
+    // A second project with the same name is a conflict.
+    let err = w.fails(
+        5,
+        &["project", "create", "--from", file.to_str().expect("utf-8")],
+    );
+    assert!(err.contains("shop"), "{err}");
+
+    // Users and members.
+    let dev = w.json(&["user", "create", "dev@example.com", "--role", "developer"]);
+    assert!(
+        dev["password"].as_str().is_some_and(|p| p.len() >= 16),
+        "{dev}"
+    );
+    let members = w.json(&["member", "list"]);
+    let roles: Vec<(&str, &str)> = members
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| {
+            (
+                m["email"].as_str().unwrap_or(""),
+                m["role"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(
+        roles.contains(&("dev@example.com", "DEVELOPER")),
+        "{members}"
+    );
+    let shown = w.json(&["user", "show", "dev@example.com"]);
+    assert_eq!(shown["memberships"][0]["role"], "DEVELOPER");
+
+    // Tasks: created submitted (approval required), approved, listed, shown.
+    let t = w.json(&[
+        "--as",
+        "dev@example.com",
+        "task",
+        "create",
+        "shop",
+        "--branch",
+        "main",
+        "--server",
+        "web1",
+    ]);
+    assert_eq!(t["status"], "submitted");
+    assert_eq!(t["servers"], serde_json::json!(["web1"]));
+    let id = t["id"].as_i64().expect("id").to_string();
+    let approved = w.json(&["task", "approve", &id, "--comment", "ok"]);
+    assert_eq!(approved["status"], "approved");
+    assert_eq!(approved["reviewer"][1], "ok");
+    let tasks = w.json(&["task", "list", "--project", "shop"]);
+    assert_eq!(
+        tasks[0]["id"].as_i64().map(|i| i.to_string()),
+        Some(id.clone())
+    );
+    let shown = w.json(&["task", "show", &id]);
+    assert_eq!(shown["branch"], "main");
+    assert_eq!(shown["submitter"], "dev@example.com");
+    // Approving twice is a state conflict.
+    w.fails(5, &["task", "approve", &id]);
+
+    // Environments.
+    w.json(&["env", "create", "staging"]);
+    let envs = w.json(&["env", "list"]);
+    assert_eq!(envs.as_array().map(Vec::len), Some(2), "{envs}");
+}
+
+#[test]
+fn not_found_and_usage_errors_have_their_exit_codes() {
+    let (w, _) = Walle::init();
+    let err = w.fails(4, &["task", "show", "999"]);
+    assert!(err.contains("999"), "{err}");
+    w.fails(4, &["server", "show", "nope"]);
+    let err = w.fails(
+        2,
+        &["server", "create", "bad", "--host", "-oProxyCommand=x"],
+    );
+    assert!(err.contains("host"), "{err}");
+    w.fails(2, &["no-such-command"]);
+    let file = w.scratch().join("bad.toml");
+    std::fs::write(&file, "name = \"x\"\nbogus = 1\n").expect("write");
+    w.fails(
+        2,
+        &["project", "create", "--from", file.to_str().expect("utf-8")],
+    );
+}

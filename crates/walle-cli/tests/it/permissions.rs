@@ -1,0 +1,95 @@
+//! The CLI enforces the same permission matrix as the server: denials exit 3 with a clear message.
+
+use crate::{Walle, project_toml, repo_with};
+
+#[test]
+fn a_reporter_may_not_deploy_or_change_anything() {
+    let (w, _) = Walle::init();
+    w.json(&["server", "create", "here", "--host", "local"]);
+    let repo = repo_with(w.scratch(), "v1");
+    let www = w.scratch().join("www");
+    let file = w.scratch().join("p.toml");
+    std::fs::write(&file, project_toml("site", &repo, &www, &["here"], false)).expect("write");
+    w.json(&["project", "create", "--from", file.to_str().expect("utf-8")]);
+    w.json(&["user", "create", "viewer@example.com", "--role", "REPORTER"]);
+
+    let err = w.fails(
+        3,
+        &[
+            "--as",
+            "viewer@example.com",
+            "deploy",
+            "site",
+            "--branch",
+            "main",
+        ],
+    );
+    assert!(err.contains("permission denied"), "{err}");
+    assert!(err.contains("REPORTER"), "{err}");
+    assert!(!www.join("current").exists(), "nothing was deployed");
+    let tasks = w.json(&["task", "list"]);
+    assert_eq!(
+        tasks.as_array().map(Vec::len),
+        Some(0),
+        "no task was created: {tasks}"
+    );
+
+    let err = w.fails(
+        3,
+        &[
+            "--as",
+            "viewer@example.com",
+            "server",
+            "create",
+            "x",
+            "--host",
+            "10.0.0.9",
+        ],
+    );
+    assert!(err.contains("permission denied"), "{err}");
+    w.fails(
+        3,
+        &[
+            "--as",
+            "viewer@example.com",
+            "user",
+            "create",
+            "x@example.com",
+        ],
+    );
+    // Reading is allowed.
+    w.json(&["--as", "viewer@example.com", "project", "show", "site"]);
+}
+
+#[test]
+fn a_developer_waits_for_approval_when_the_project_requires_it() {
+    let (w, _) = Walle::init();
+    w.json(&["server", "create", "here", "--host", "local"]);
+    let repo = repo_with(w.scratch(), "v1");
+    let www = w.scratch().join("www");
+    let file = w.scratch().join("p.toml");
+    std::fs::write(&file, project_toml("site", &repo, &www, &["here"], true)).expect("write");
+    w.json(&["project", "create", "--from", file.to_str().expect("utf-8")]);
+    w.json(&["user", "create", "dev@example.com", "--role", "DEVELOPER"]);
+    let err = w.fails(
+        3,
+        &[
+            "--as",
+            "dev@example.com",
+            "deploy",
+            "site",
+            "--branch",
+            "main",
+        ],
+    );
+    assert!(err.contains("waits for approval"), "{err}");
+    let err = w.fails(3, &["--as", "dev@example.com", "task", "approve", "1"]);
+    assert!(err.contains("permission denied"), "{err}");
+}
+
+#[test]
+fn an_unknown_acting_user_is_not_found() {
+    let (w, _) = Walle::init();
+    let err = w.fails(4, &["--as", "ghost@example.com", "server", "list"]);
+    assert!(err.contains("ghost@example.com"), "{err}");
+}

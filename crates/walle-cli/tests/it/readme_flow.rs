@@ -1,0 +1,47 @@
+//! The README's path for a new user, on this host: init, a server, a project from a file,
+//! deploy twice, roll back, list releases, read the log.
+
+use crate::{Walle, commit, project_toml, repo_with};
+
+#[test]
+fn init_server_project_deploy_rollback_in_a_few_commands() {
+    let (w, _) = Walle::init();
+    w.ok(&["server", "create", "here", "--host", "local"]);
+    let repo = repo_with(w.scratch(), "first");
+    let www = w.scratch().join("www");
+    let file = w.scratch().join("site.toml");
+    std::fs::write(&file, project_toml("site", &repo, &www, &["here"], false)).expect("write");
+    w.ok(&["project", "create", "--from", file.to_str().expect("utf-8")]);
+
+    let d1 = w.json(&["deploy", "site", "--branch", "main"]);
+    assert_eq!(d1["status"], "succeeded", "{d1}");
+    let r1 = d1["release"].as_str().expect("release").to_owned();
+    commit(&repo, "second");
+    let d2 = w.json(&["deploy", "site", "--branch", "main"]);
+    assert_eq!(d2["status"], "succeeded", "{d2}");
+    let r2 = d2["release"].as_str().expect("release").to_owned();
+    assert_eq!(
+        std::fs::read_to_string(www.join("current/index.html")).expect("live"),
+        "second"
+    );
+
+    let rb = w.json(&["rollback", "site"]);
+    assert_eq!(rb["status"], "succeeded", "{rb}");
+    assert_eq!(rb["release"], r1.as_str());
+    assert_eq!(
+        std::fs::read_link(www.join("current")).expect("link"),
+        www.join("releases").join(&r1)
+    );
+    assert_eq!(
+        std::fs::read_to_string(www.join("current/index.html")).expect("live"),
+        "first"
+    );
+
+    let rel = w.ok(&["release", "list", "site"]);
+    assert!(rel.contains(&r1) && rel.contains(&r2), "{rel}");
+    let task = d2["task"].as_i64().expect("task").to_string();
+    let log = w.ok(&["task", "logs", &task]);
+    assert!(log.contains("switch"), "{log}");
+    let follow = w.ok(&["task", "logs", &task, "--follow"]);
+    assert!(follow.contains("switch"), "{follow}");
+}
