@@ -94,27 +94,51 @@ pub fn forget_host_key(paths: &Paths, server: &Server) -> anyhow::Result<()> {
 }
 
 mod ssh {
-    //! The SSH side of the router.
+    //! The SSH side of the router: identity and host keys.
 
-    use super::*;
+    use std::sync::Arc;
 
-    /// SSH transport (placeholder until walle-transport's SSH adapter lands).
-    pub(super) struct Ssh;
+    use walle_core::Secret;
+    use walle_transport::{SshConfig, SshIdentity, SshTransport};
 
-    pub(super) fn transport(_paths: &Paths, _identity: Option<PathBuf>) -> anyhow::Result<Ssh> {
-        Ok(Ssh)
+    use super::{Duration, KnownHostsFile, PathBuf, Paths};
+
+    /// The environment variable holding the passphrase of `--identity`.
+    pub(crate) const PASSPHRASE_VAR: &str = "WALLE_IDENTITY_PASSPHRASE";
+
+    pub(super) type Ssh = SshTransport;
+
+    pub(super) fn transport(paths: &Paths, identity: Option<PathBuf>) -> anyhow::Result<Ssh> {
+        Ok(SshTransport::new(SshConfig {
+            identity: pick_identity(identity),
+            host_keys: Arc::new(KnownHostsFile::new(paths.known_hosts())),
+            tofu: true,
+            io_timeout: Duration::from_secs(60),
+        }))
     }
 
-    impl Transport for Ssh {
-        fn connect(
-            &self,
-            target: &HostTarget,
-            _opts: &ConnectOptions,
-        ) -> Result<Box<dyn Session>, TransportError> {
-            Err(TransportError::Connect {
-                host: target.to_string(),
-                detail: "SSH is not available in this build yet".into(),
-            })
+    /// `--identity` (with `WALLE_IDENTITY_PASSPHRASE`), else a running agent, else
+    /// `~/.ssh/id_ed25519`, `~/.ssh/id_ecdsa` or `~/.ssh/id_rsa`, else the agent (which then
+    /// reports that there is none).
+    fn pick_identity(explicit: Option<PathBuf>) -> SshIdentity {
+        let passphrase = std::env::var(PASSPHRASE_VAR).ok().map(Secret::new);
+        if let Some(path) = explicit {
+            return SshIdentity::KeyFile { path, passphrase };
         }
+        if std::env::var_os("SSH_AUTH_SOCK").is_some_and(|s| !s.is_empty()) {
+            return SshIdentity::Agent { socket: None };
+        }
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        for name in ["id_ed25519", "id_ecdsa", "id_rsa"] {
+            if let Some(p) = home.as_ref().map(|h| h.join(".ssh").join(name)) {
+                if p.exists() {
+                    return SshIdentity::KeyFile {
+                        path: p,
+                        passphrase,
+                    };
+                }
+            }
+        }
+        SshIdentity::Agent { socket: None }
     }
 }

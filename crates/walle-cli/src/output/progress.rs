@@ -137,7 +137,7 @@ impl EventSink for Progress {
                     let _ = b.multi.println(format!("[{who}] {step}: {text}"));
                 }
                 if e.step == Step::Finish && e.host.is_none() {
-                    let _ = b.multi.println(format!("{text}"));
+                    let _ = b.multi.println(&text);
                 }
             }
             (None, _) => {

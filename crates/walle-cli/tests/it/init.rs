@@ -4,7 +4,7 @@ use crate::Walle;
 
 #[test]
 fn init_prints_a_generated_password_once_and_refuses_a_second_init() {
-    let w = Walle::new();
+    let w = Walle::fresh();
     let out = w.ok(&["init", "--email", "ops@example.com"]);
     let line = out
         .lines()
@@ -36,7 +36,7 @@ fn two_inits_generate_different_passwords() {
 
 #[test]
 fn commands_before_init_say_what_to_do() {
-    let w = Walle::new();
+    let w = Walle::fresh();
     let err = w.fails(2, &["server", "list"]);
     assert!(err.contains("walle init"), "{err}");
 }

@@ -19,7 +19,7 @@ pub struct Walle {
 
 impl Walle {
     /// A fresh, uninitialised data directory.
-    pub fn new() -> Walle {
+    pub fn fresh() -> Walle {
         Walle {
             dir: tempfile::Builder::new()
                 .prefix("walle-cli-it-")
@@ -30,7 +30,7 @@ impl Walle {
 
     /// A data directory after `walle init`; returns the SUPER password too.
     pub fn init() -> (Walle, String) {
-        let w = Walle::new();
+        let w = Walle::fresh();
         let v = w.json(&["init"]);
         let pw = v["password"].as_str().expect("password").to_owned();
         (w, pw)

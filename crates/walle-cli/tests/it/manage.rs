@@ -139,10 +139,7 @@ fn not_found_and_usage_errors_have_their_exit_codes() {
     let err = w.fails(4, &["task", "show", "999"]);
     assert!(err.contains("999"), "{err}");
     w.fails(4, &["server", "show", "nope"]);
-    let err = w.fails(
-        2,
-        &["server", "create", "bad", "--host", "-oProxyCommand=x"],
-    );
+    let err = w.fails(2, &["server", "create", "bad", "--host=-oProxyCommand=x"]);
     assert!(err.contains("host"), "{err}");
     w.fails(2, &["no-such-command"]);
     let file = w.scratch().join("bad.toml");

@@ -6,7 +6,7 @@ use crate::Walle;
 
 #[test]
 fn quickstart_deploys_twice_rolls_back_and_the_webroot_points_to_v1() {
-    let w = Walle::new();
+    let w = Walle::fresh();
     let dir = w.scratch().join("qs");
     let started = Instant::now();
     let v = w.json(&["quickstart", "--dir", dir.to_str().expect("utf-8")]);
@@ -55,7 +55,7 @@ fn quickstart_deploys_twice_rolls_back_and_the_webroot_points_to_v1() {
 
 #[test]
 fn quickstart_refuses_a_non_empty_directory() {
-    let w = Walle::new();
+    let w = Walle::fresh();
     let dir = w.scratch().join("full");
     std::fs::create_dir_all(&dir).expect("mkdir");
     std::fs::write(dir.join("x"), "x").expect("write");
