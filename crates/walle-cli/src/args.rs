@@ -28,7 +28,12 @@ Exit codes:
 
 /// Walle deploys code: build once, ship over SSH, switch `current` atomically, roll back.
 #[derive(Debug, Parser)]
-#[command(name = "walle", version, about, after_help = AFTER_HELP)]
+#[command(
+    name = "walle",
+    version,
+    about = "Walle deploys code: build once, ship over SSH, switch `current` atomically, roll back.",
+    after_help = AFTER_HELP
+)]
 pub struct Cli {
     /// Global options.
     #[command(flatten)]
@@ -40,6 +45,7 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Data directory (database, repository caches, build dirs, known_hosts).
     /// Default: $XDG_DATA_HOME/walle or ~/.local/share/walle.
@@ -54,7 +60,8 @@ pub struct Global {
     /// The space to work in (name). Default: the user's only space, or `default`.
     #[arg(long, global = true, env = "WALLE_SPACE", value_name = "SPACE")]
     pub space: Option<String>,
-    /// SSH private key for target hosts. Default: ~/.ssh/id_ed25519, ~/.ssh/id_rsa, or the agent.
+    /// SSH private key for target hosts (its passphrase in WALLE_IDENTITY_PASSPHRASE).
+    /// Default: the ssh-agent, else ~/.ssh/id_ed25519, id_ecdsa or id_rsa.
     #[arg(long, global = true, env = "WALLE_IDENTITY", value_name = "FILE")]
     pub identity: Option<PathBuf>,
     /// Print machine-readable JSON instead of text.
@@ -71,7 +78,7 @@ pub enum Command {
     Init(InitArgs),
     /// Apply pending database migrations.
     Migrate,
-    /// Run the HTTP server and web UI.
+    /// Run the HTTP server and web UI (not part of this build yet).
     Serve(ServeArgs),
     /// Everything in one go on this machine: init a store, create a sample git project, deploy it
     /// twice to a target on this host, roll back, and show the releases.
@@ -339,7 +346,7 @@ pub struct ServerSettings {
     #[arg(long)]
     pub user: Option<String>,
     /// Labels (repeat).
-    #[arg(long = "label")]
+    #[arg(long = "label", value_name = "LABEL")]
     pub labels: Vec<String>,
 }
 
@@ -556,7 +563,7 @@ pub struct TaskCreateArgs {
     #[command(flatten)]
     pub version: VersionArgs,
     /// Servers (repeat; default: all the project's servers).
-    #[arg(long = "server")]
+    #[arg(long = "server", value_name = "NAME")]
     pub servers: Vec<String>,
     /// Title (default: the version).
     #[arg(long)]

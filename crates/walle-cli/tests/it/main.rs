@@ -1,11 +1,13 @@
 //! Integration tests: the real `walle` binary in temporary data directories.
 
+mod check;
 mod dry_run;
 mod init;
 mod manage;
 mod permissions;
 mod quickstart;
 mod readme_flow;
+mod ssh;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,87 @@
+//! One deploy and rollback over SSH to two of the test hosts (see docs/TESTING.md), as the
+//! non-root deploy user, with host keys trusted on first use into the data directory.
+
+use walle_test_support::Infra;
+
+use crate::{Walle, commit, repo_with};
+
+#[test]
+fn deploy_and_roll_back_over_ssh_to_two_hosts() {
+    let infra = Infra::get();
+    let fleet = infra.fleet();
+    let user = infra.deploy_user();
+    let (w, _) = Walle::init();
+    let key = infra.client_key().to_str().expect("utf-8").to_owned();
+    let hosts = [fleet.host(0), fleet.host(1)];
+    for h in hosts {
+        w.ok(&[
+            "server",
+            "create",
+            &h.name,
+            "--host",
+            &h.addr.to_string(),
+            "--port",
+            &h.port.to_string(),
+            "--user",
+            user,
+        ]);
+    }
+    let unique = w
+        .scratch()
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("name")
+        .to_owned();
+    let www = format!("/srv/www/{unique}");
+    let repo = repo_with(w.scratch(), "over ssh v1");
+    let file = w.scratch().join("p.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"web\"\nservers = [{:?}, {:?}]\n[repo]\nurl = \"file://{}\"\n[deploy]\nwebroot = \"{www}/current\"\nreleases_dir = \"{www}/releases\"\n[hooks]\npre_release = [\"test -f index.html\"]\n",
+            hosts[0].name,
+            hosts[1].name,
+            repo.display()
+        ),
+    )
+    .expect("write");
+    w.ok(&["project", "create", "--from", file.to_str().expect("utf-8")]);
+
+    let check = w.json(&["--identity", &key, "check", "web"]);
+    assert_eq!(check["ok"], true, "{check}");
+    let d1 = w.json(&["--identity", &key, "deploy", "web", "--branch", "main"]);
+    assert_eq!(d1["status"], "succeeded", "{d1}");
+    let r1 = d1["release"].as_str().expect("release").to_owned();
+    commit(&repo, "over ssh v2");
+    let d2 = w.json(&["--identity", &key, "deploy", "web", "--branch", "main"]);
+    assert_eq!(d2["status"], "succeeded", "{d2}");
+    for h in hosts {
+        let live = h
+            .srv_root()
+            .join(format!("www/{unique}/current/index.html"));
+        assert_eq!(std::fs::read_to_string(&live).expect("live"), "over ssh v2");
+    }
+
+    let rb = w.json(&["--identity", &key, "rollback", "web"]);
+    assert_eq!(rb["status"], "succeeded", "{rb}");
+    assert_eq!(rb["release"], r1.as_str());
+    for h in hosts {
+        let root = h.srv_root().join(format!("www/{unique}"));
+        let link = std::fs::read_link(root.join("current")).expect("webroot is a symlink");
+        assert_eq!(
+            link.to_str(),
+            Some(format!("{www}/releases/{r1}").as_str()),
+            "{}",
+            h.name
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.join("current/index.html")).expect("live"),
+            "over ssh v1"
+        );
+    }
+    // The host keys were trusted on first use, into the data directory's known_hosts.
+    let known = std::fs::read_to_string(w.data_dir().join("known_hosts")).expect("known_hosts");
+    for h in hosts {
+        assert!(known.contains(&h.addr.to_string()), "{known}");
+    }
+}
