@@ -5,6 +5,7 @@
 //! to the progress display. A cancel request from another process (`walle task cancel`) arrives
 //! as a file in the data directory, polled while the deploy runs.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -211,12 +212,22 @@ pub fn run(
     let _ = std::fs::remove_file(&cancel_file);
     let store: &dyn Store = &*ctx.store;
     let done = AtomicBool::new(false);
+    // Ctrl-C (or SIGTERM) asks the engine to stop, leaving every host on a consistent release;
+    // a second Ctrl-C ends the process at once.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let mut handlers = Vec::new();
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        handlers.extend(
+            signal_hook::flag::register_conditional_default(sig, Arc::clone(&interrupted)).ok(),
+        );
+        handlers.extend(signal_hook::flag::register(sig, Arc::clone(&interrupted)).ok());
+    }
     let (tx, rx) = mpsc::channel::<NewDeployEvent>();
     let result = std::thread::scope(|s| {
         s.spawn(|| write_events(store, rx));
         s.spawn(|| {
             while !done.load(Ordering::SeqCst) {
-                if cancel_file.exists() {
+                if cancel_file.exists() || interrupted.load(Ordering::SeqCst) {
                     cancel.cancel();
                     break;
                 }
@@ -241,6 +252,9 @@ pub fn run(
         done.store(true, Ordering::SeqCst);
         r
     });
+    for h in handlers {
+        signal_hook::low_level::unregister(h);
+    }
     progress.finish();
     let _ = std::fs::remove_file(&cancel_file);
     let report = result.map_err(engine_error)?;

@@ -1,0 +1,78 @@
+//! Cancelling a running deploy, from another process (`walle task cancel`) or with Ctrl-C:
+//! the task ends cancelled, exit code 1, and no host switched.
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{Walle, project_toml, repo_with};
+
+/// A project whose build takes a few seconds, and a deploy of it running in the background.
+fn slow_deploy(w: &Walle) -> (Child, std::path::PathBuf) {
+    w.json(&["server", "create", "here", "--host", "local"]);
+    let repo = repo_with(w.scratch(), "v1");
+    let www = w.scratch().join("www");
+    let file = w.scratch().join("p.toml");
+    let mut toml = project_toml("slow", &repo, &www, &["here"], false);
+    toml.push_str("\n[hooks]\npost_deploy = [\"sleep 3\"]\n");
+    std::fs::write(&file, toml).expect("write");
+    w.json(&["project", "create", "--from", file.to_str().expect("utf-8")]);
+    let child = w
+        .command(&["--json", "deploy", "slow", "--branch", "main"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn walle deploy");
+    let started = Instant::now();
+    loop {
+        let out = w.run(&["--json", "task", "show", "1"]);
+        if out.status.success() {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+            if v["status"] == "deploying" {
+                break;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the deploy never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child, www)
+}
+
+fn finished(w: &Walle, child: Child, www: &std::path::Path) {
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(v["status"], "cancelled", "{v}");
+    let shown = w.json(&["task", "show", "1"]);
+    assert_eq!(shown["status"], "cancelled");
+    assert!(!www.join("current").exists(), "no host switched");
+}
+
+#[test]
+fn task_cancel_from_another_process_stops_the_deploy() {
+    let (w, _) = Walle::init();
+    let (child, www) = slow_deploy(&w);
+    let v = w.json(&["task", "cancel", "1"]);
+    assert_eq!(v["status"], "deploying");
+    finished(&w, child, &www);
+}
+
+#[test]
+fn ctrl_c_cancels_the_deploy_cleanly() {
+    let (w, _) = Walle::init();
+    let (child, www) = slow_deploy(&w);
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    finished(&w, child, &www);
+}
