@@ -85,12 +85,12 @@ impl Progress {
         Progress { mode, names, bars }
     }
 
-    /// Stops the bars (leaving their last state on screen).
+    /// Stops the bars, leaving their last position and message on screen.
     pub fn finish(&self) {
         if let Some(b) = &self.bars {
-            b.local.finish();
+            b.local.abandon();
             for pb in b.hosts.values() {
-                pb.finish();
+                pb.abandon();
             }
         }
     }
@@ -131,13 +131,11 @@ impl EventSink for Progress {
                     }
                 }
                 pb.set_message(format!("{step}: {text}"));
+                // Problems scroll above the bars; the summary at the end is the command's result.
                 let loud = matches!(e.stream, EventStream::Error | EventStream::Stderr)
                     || (e.stream == EventStream::Exit && e.exit_code.is_some_and(|c| c != 0));
-                if loud {
+                if loud && e.step != Step::Finish {
                     let _ = b.multi.println(format!("[{who}] {step}: {text}"));
-                }
-                if e.step == Step::Finish && e.host.is_none() {
-                    let _ = b.multi.println(&text);
                 }
             }
             (None, _) => {

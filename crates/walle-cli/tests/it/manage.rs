@@ -149,3 +149,96 @@ fn not_found_and_usage_errors_have_their_exit_codes() {
         &["project", "create", "--from", file.to_str().expect("utf-8")],
     );
 }
+
+#[test]
+fn secrets_are_read_from_the_environment_and_never_printed() {
+    let (w, _) = Walle::init();
+    w.json(&["server", "create", "web1", "--host", "10.0.0.5"]);
+    let file = w.scratch().join("p.toml");
+    std::fs::write(
+        &file,
+        "name = \"private\"\nservers = [\"web1\"]\n[repo]\nurl = \"https://git.example.com/p.git\"\n\
+         [repo.credentials]\nusername = \"deploy\"\npassword_env = \"P_TOKEN\"\n\
+         [deploy]\nwebroot = \"/srv/p/current\"\nreleases_dir = \"/srv/p/releases\"\n",
+    )
+    .expect("write");
+    // A missing variable is a usage error that names it.
+    let err = w.fails(
+        2,
+        &["project", "create", "--from", file.to_str().expect("utf-8")],
+    );
+    assert!(err.contains("P_TOKEN"), "{err}");
+    let out = w
+        .command(&["project", "create", "--from", file.to_str().expect("utf-8")])
+        .env("P_TOKEN", "s3cr3t-token-value")
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for args in [
+        vec!["project", "export", "private"],
+        vec!["--json", "project", "show", "private"],
+        vec!["project", "show", "private"],
+        vec!["--json", "project", "list"],
+    ] {
+        let text = w.ok(&args);
+        assert!(
+            !text.contains("s3cr3t"),
+            "{args:?} printed the secret:\n{text}"
+        );
+    }
+    let exported = w.ok(&["project", "export", "private"]);
+    assert!(exported.contains("username = \"deploy\""), "{exported}");
+    // Updating from the export keeps the stored secret (no variable needed).
+    let file2 = w.scratch().join("export.toml");
+    std::fs::write(&file2, exported).expect("write");
+    w.json(&[
+        "project",
+        "update",
+        "private",
+        "--from",
+        file2.to_str().expect("utf-8"),
+    ]);
+}
+
+#[test]
+fn json_errors_are_documents_too() {
+    let (w, _) = Walle::init();
+    let out = w.run(&["--json", "server", "show", "nope"]);
+    assert_eq!(out.status.code(), Some(4));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json error document");
+    assert_eq!(v["exit_code"], 4);
+    assert!(
+        v["error"].as_str().is_some_and(|e| e.contains("nope")),
+        "{v}"
+    );
+}
+
+#[test]
+fn project_versions_lists_the_repository() {
+    let (w, _) = Walle::init();
+    w.json(&["server", "create", "web1", "--host", "10.0.0.5"]);
+    let repo = repo_with(w.scratch(), "v1");
+    crate::git(&repo, &["tag", "v1.0"]);
+    let file = w.scratch().join("p.toml");
+    std::fs::write(
+        &file,
+        project_toml(
+            "shop",
+            &repo,
+            std::path::Path::new("/srv/shop"),
+            &["web1"],
+            false,
+        ),
+    )
+    .expect("write");
+    w.json(&["project", "create", "--from", file.to_str().expect("utf-8")]);
+    let v = w.json(&["project", "versions", "shop"]);
+    assert_eq!(v["branches"][0]["name"], "main", "{v}");
+    assert_eq!(v["tags"][0]["name"], "v1.0", "{v}");
+    let c = w.json(&["project", "versions", "shop", "--branch", "main"]);
+    assert_eq!(c["commits"][0]["subject"], "v1", "{c}");
+}
