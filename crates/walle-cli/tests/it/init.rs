@@ -40,3 +40,27 @@ fn commands_before_init_say_what_to_do() {
     let err = w.fails(2, &["server", "list"]);
     assert!(err.contains("walle init"), "{err}");
 }
+
+#[test]
+fn migrate_after_init_has_nothing_to_do() {
+    let (w, _) = Walle::init();
+    let v = w.json(&["migrate"]);
+    assert_eq!(v["applied"], serde_json::json!([]), "{v}");
+    let text = w.ok(&["migrate"]);
+    assert!(text.contains("up to date"), "{text}");
+}
+
+#[test]
+fn the_data_directory_and_secret_key_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (w, _) = Walle::init();
+    let mode = |p: std::path::PathBuf| {
+        std::fs::metadata(&p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(w.data_dir()), 0o700);
+    assert_eq!(mode(w.data_dir().join("secret.key")), 0o600);
+}

@@ -55,28 +55,25 @@ fn deploy_and_roll_back_over_ssh_to_two_hosts() {
     commit(&repo, "over ssh v2");
     let d2 = w.json(&["--identity", &key, "deploy", "web", "--branch", "main"]);
     assert_eq!(d2["status"], "succeeded", "{d2}");
+    let r2 = d2["release"].as_str().expect("release").to_owned();
     for h in hosts {
-        let live = h
-            .srv_root()
-            .join(format!("www/{unique}/current/index.html"));
-        assert_eq!(std::fs::read_to_string(&live).expect("live"), "over ssh v2");
+        assert_eq!(
+            live_content(h.srv_root(), &unique, &r2),
+            "over ssh v2",
+            "{}",
+            h.name
+        );
     }
 
     let rb = w.json(&["--identity", &key, "rollback", "web"]);
     assert_eq!(rb["status"], "succeeded", "{rb}");
     assert_eq!(rb["release"], r1.as_str());
     for h in hosts {
-        let root = h.srv_root().join(format!("www/{unique}"));
-        let link = std::fs::read_link(root.join("current")).expect("webroot is a symlink");
         assert_eq!(
-            link.to_str(),
-            Some(format!("{www}/releases/{r1}").as_str()),
+            live_content(h.srv_root(), &unique, &r1),
+            "over ssh v1",
             "{}",
             h.name
-        );
-        assert_eq!(
-            std::fs::read_to_string(root.join("current/index.html")).expect("live"),
-            "over ssh v1"
         );
     }
     // The host keys were trusted on first use, into the data directory's known_hosts.
@@ -84,4 +81,17 @@ fn deploy_and_roll_back_over_ssh_to_two_hosts() {
     for h in hosts {
         assert!(known.contains(&h.addr.to_string()), "{known}");
     }
+}
+
+/// The live `index.html` of a host: its webroot link (an absolute path inside the host) must name
+/// `release`, whose file is read through the host's `/srv` as the test sees it.
+fn live_content(srv_root: &std::path::Path, unique: &str, release: &str) -> String {
+    let root = srv_root.join(format!("www/{unique}"));
+    let link = std::fs::read_link(root.join("current")).expect("webroot is a symlink");
+    assert_eq!(
+        link.to_str(),
+        Some(format!("/srv/www/{unique}/releases/{release}").as_str())
+    );
+    std::fs::read_to_string(root.join("releases").join(release).join("index.html"))
+        .expect("index.html")
 }
