@@ -51,7 +51,7 @@ pub struct Global {
     /// Default: $XDG_DATA_HOME/walle or ~/.local/share/walle.
     #[arg(long, global = true, env = "WALLE_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Database URL (sqlite://PATH, mysql://..., postgres://...). Default: sqlite://<data-dir>/walle.db.
+    /// Database URL (sqlite://PATH, mysql://..., postgres://...). Default: sqlite://DATA_DIR/walle.db.
     #[arg(long, global = true, env = "WALLE_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
     /// Act as this user (e-mail). Default: the account `walle init` created.
