@@ -105,6 +105,7 @@ fn render(ctx: &Ctx, names: &mut BTreeMap<ServerId, String>, e: &DeployEvent) ->
 fn text(l: &LogLine) -> String {
     let body = match (l.stream, l.exit_code) {
         ("command", _) => format!("$ {}", l.line),
+        ("exit", _) if l.line.starts_with("exit status") => l.line.clone(),
         ("exit", Some(c)) => format!("exit status {c} ({})", l.line),
         ("error", _) => format!("error: {}", l.line),
         _ => l.line.clone(),

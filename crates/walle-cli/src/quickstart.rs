@@ -159,13 +159,8 @@ pub fn run(global: &Global, args: &QuickstartArgs, mode: Mode) -> anyhow::Result
             vec![
                 r.id.clone(),
                 r.commit.chars().take(10).collect(),
-                r.status.to_owned(),
                 r.task.to_string(),
-                if r.live_on.is_empty() {
-                    String::new()
-                } else {
-                    "live".to_owned()
-                },
+                releases::placement(r),
             ]
         })
         .collect::<Vec<_>>();
@@ -194,7 +189,7 @@ pub fn run(global: &Global, args: &QuickstartArgs, mode: Mode) -> anyhow::Result
         t1 = view.tasks[0],
         t2 = view.tasks[1],
         t3 = view.tasks[2],
-        table = table(&["RELEASE", "COMMIT", "STATUS", "TASK", ""], &rows),
+        table = table(&["RELEASE", "COMMIT", "TASK", "ON THE HOSTS"], &rows),
         target = view.webroot_target,
         index = view.index_html,
     );

@@ -60,21 +60,16 @@ pub fn run(ctx: &Ctx, cmd: &ReleaseCmd) -> anyhow::Result<Report> {
             vec![
                 r.id.clone(),
                 r.commit.chars().take(10).collect(),
-                r.status.to_owned(),
                 r.task.to_string(),
-                if r.live_on.is_empty() {
-                    String::new()
-                } else {
-                    format!("live on {}", r.live_on.join(","))
-                },
+                placement(r),
             ]
         })
         .collect::<Vec<_>>();
     let text = format!(
-        "{} -> releases in {}\n{}",
+        "webroot {}, releases in {}\n{}",
         view.webroot,
         view.releases_dir,
-        table(&["RELEASE", "COMMIT", "STATUS", "TASK", "WHERE"], &rows)
+        table(&["RELEASE", "COMMIT", "TASK", "ON THE HOSTS"], &rows)
     );
     Ok(Report::new(&view, text))
 }
@@ -120,4 +115,27 @@ pub fn releases(ctx: &Ctx, project: &Project) -> anyhow::Result<ReleasesView> {
         releases_dir: project.spec.releases_dir.to_string(),
         releases,
     })
+}
+
+/// Where a release is, from the hosts' ledgers: `live on web1,web2`, `kept on web1`, or the
+/// store's status when no host holds it (failed, removed).
+pub fn placement(r: &ReleaseView) -> String {
+    let kept_only: Vec<&String> = r
+        .kept_on
+        .iter()
+        .filter(|h| !r.live_on.contains(h))
+        .collect();
+    let mut parts = Vec::new();
+    if !r.live_on.is_empty() {
+        parts.push(format!("live on {}", r.live_on.join(",")));
+    }
+    if !kept_only.is_empty() {
+        let names: Vec<&str> = kept_only.iter().map(|s| s.as_str()).collect();
+        parts.push(format!("kept on {}", names.join(",")));
+    }
+    if parts.is_empty() {
+        r.status.to_owned()
+    } else {
+        parts.join("; ")
+    }
 }
