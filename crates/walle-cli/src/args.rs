@@ -401,22 +401,35 @@ pub enum ServerCmd {
 /// `walle project ...`.
 #[derive(Debug, Subcommand)]
 pub enum ProjectCmd {
-    /// Create a project from a TOML file (see `walle project example`).
+    /// Create a project from options, a TOML file (see `walle project example`), or both (the
+    /// options override the file).
     #[command(
-        after_help = "Example:\n  walle project example > shop.toml && $EDITOR shop.toml\n  walle project create --from shop.toml"
+        after_help = "Examples:\n  walle project create shop --repo https://git.example.com/shop.git --webroot /var/www/shop/current --server web1\n  walle project example > shop.toml && $EDITOR shop.toml && walle project create --from shop.toml"
     )]
     Create {
+        /// Name (or `name` in the file).
+        name: Option<String>,
         /// The project file.
         #[arg(long, value_name = "FILE")]
-        from: PathBuf,
+        from: Option<PathBuf>,
+        /// Settings given as options.
+        #[command(flatten)]
+        settings: ProjectSettings,
     },
-    /// Replace a project's settings from a TOML file (secrets not in the file are kept).
+    /// Change a project's settings from options, or replace them from a TOML file (secrets not in
+    /// the file are kept).
+    #[command(
+        after_help = "Examples:\n  walle project update shop --keep 10 --approval\n  walle project export shop > shop.toml && $EDITOR shop.toml && walle project update shop --from shop.toml"
+    )]
     Update {
         /// Name.
         name: String,
         /// The project file.
         #[arg(long, value_name = "FILE")]
-        from: PathBuf,
+        from: Option<PathBuf>,
+        /// Settings given as options.
+        #[command(flatten)]
+        settings: ProjectSettings,
     },
     /// Print a project's settings as TOML (secrets are never printed).
     Export {
@@ -447,6 +460,45 @@ pub enum ProjectCmd {
     },
     /// Test the project for real (same as `walle check`).
     Check(CheckArgs),
+}
+
+/// The common project settings as options; hooks, shared paths, filters, health checks,
+/// strategy and notifications come from a project file.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ProjectSettings {
+    /// Repository URL.
+    #[arg(long, value_name = "URL")]
+    pub repo: Option<String>,
+    /// `git` or `svn`.
+    #[arg(long, value_name = "KIND")]
+    pub repo_kind: Option<String>,
+    /// Deploy by `branch` or by `tag`.
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<String>,
+    /// The webroot symlink on the hosts (e.g. /var/www/shop/current).
+    #[arg(long, value_name = "PATH")]
+    pub webroot: Option<String>,
+    /// Where releases are kept on the hosts (default: `releases` beside the webroot).
+    #[arg(long, value_name = "PATH")]
+    pub releases_dir: Option<String>,
+    /// Releases kept per host.
+    #[arg(long, value_name = "N")]
+    pub keep: Option<u32>,
+    /// Target servers (repeat; replaces the list).
+    #[arg(long = "server", value_name = "NAME")]
+    pub servers: Vec<String>,
+    /// Environment.
+    #[arg(long, value_name = "NAME")]
+    pub environment: Option<String>,
+    /// Tasks need approval.
+    #[arg(long, conflicts_with = "no_approval")]
+    pub approval: bool,
+    /// Tasks need no approval.
+    #[arg(long)]
+    pub no_approval: bool,
+    /// The approver may not be the submitter (implies --approval).
+    #[arg(long)]
+    pub separate_approver: bool,
 }
 
 /// What version a task deploys.

@@ -8,7 +8,7 @@ use walle_core::value::RefName;
 use walle_core::{EnvironmentId, Secret, ServerId};
 use walle_rbac::{Action, Resource};
 
-use crate::args::ProjectCmd;
+use crate::args::{ProjectCmd, ProjectSettings};
 use crate::context::Ctx;
 use crate::error::usage;
 use crate::output::{Report, table};
@@ -35,9 +35,26 @@ pub fn run(ctx: &Ctx, cmd: &ProjectCmd) -> anyhow::Result<Report> {
             &serde_json::json!({ "example": EXAMPLE }),
             EXAMPLE,
         )),
-        ProjectCmd::Create { from } => {
+        ProjectCmd::Create {
+            name,
+            from,
+            settings,
+        } => {
             ctx.check(&who, Action::ProjectCreate, &Resource::Space(space.id))?;
-            let file = read_file(from)?;
+            let mut file = match from {
+                Some(f) => read_file(f)?,
+                None => blank(name.as_deref())?,
+            };
+            if let Some(n) = name {
+                file.name = n.clone();
+            }
+            apply(&mut file, settings);
+            if file.repo.url.trim().is_empty() {
+                return Err(usage("give the repository: --repo URL (or --from FILE)"));
+            }
+            if file.deploy.webroot.trim().is_empty() {
+                return Err(usage("give the webroot: --webroot PATH (or --from FILE)"));
+            }
             let spec = file.to_spec(&Names { ctx, space: &space }, None)?;
             let project = ctx
                 .store
@@ -55,14 +72,22 @@ pub fn run(ctx: &Ctx, cmd: &ProjectCmd) -> anyhow::Result<Report> {
             );
             Ok(Report::new(&v, text))
         }
-        ProjectCmd::Update { name, from } => {
+        ProjectCmd::Update {
+            name,
+            from,
+            settings,
+        } => {
             let project = ctx.project_by_name(&space, name)?;
             ctx.check(
                 &who,
                 Action::ProjectUpdate,
                 &Resource::Project(ctx.project_ref(&project)?),
             )?;
-            let file = read_file(from)?;
+            let mut file = match from {
+                Some(f) => read_file(f)?,
+                None => view(ctx, &project)?.settings,
+            };
+            apply(&mut file, settings);
             let spec = file.to_spec(&Names { ctx, space: &space }, Some(&project.spec))?;
             let project = ctx.store.update_project(project.id, &spec, ctx.now())?;
             ctx.audit(
@@ -211,6 +236,64 @@ pub fn server_names(ctx: &Ctx, ids: &[ServerId]) -> Vec<String> {
                 .unwrap_or_else(|_| id.to_string())
         })
         .collect()
+}
+
+/// A project file with only a name, for `project create NAME --repo ... --webroot ...`.
+fn blank(name: Option<&str>) -> anyhow::Result<ProjectFile> {
+    let name = name.ok_or_else(|| usage("give the project a name (or --from FILE)"))?;
+    let text = format!(
+        "name = {}\n[repo]\nurl = \"\"\n[deploy]\nwebroot = \"\"\nreleases_dir = \"\"\n",
+        toml_string(name)
+    );
+    ProjectFile::parse(&text)
+}
+
+fn toml_string(s: &str) -> String {
+    serde_json::Value::String(s.to_owned()).to_string()
+}
+
+/// Applies the options over a project file.
+fn apply(file: &mut ProjectFile, s: &ProjectSettings) {
+    if let Some(v) = &s.repo {
+        file.repo.url = v.clone();
+    }
+    if let Some(v) = &s.repo_kind {
+        file.repo.kind = v.clone();
+    }
+    if let Some(v) = &s.mode {
+        file.repo.mode = v.clone();
+    }
+    if let Some(v) = &s.webroot {
+        file.deploy.webroot = v.clone();
+    }
+    if let Some(v) = &s.releases_dir {
+        file.deploy.releases_dir = v.clone();
+    } else if file.deploy.releases_dir.trim().is_empty() {
+        // Default: `releases` beside the webroot.
+        let w = file.deploy.webroot.trim_end_matches('/');
+        if let Some((parent, _)) = w.rsplit_once('/') {
+            file.deploy.releases_dir = format!("{parent}/releases");
+        }
+    }
+    if let Some(v) = s.keep {
+        file.deploy.keep = v;
+    }
+    if !s.servers.is_empty() {
+        file.servers = s.servers.clone();
+    }
+    if let Some(v) = &s.environment {
+        file.environment = Some(v.clone());
+    }
+    if s.approval || s.separate_approver {
+        file.approval.required = true;
+    }
+    if s.no_approval {
+        file.approval.required = false;
+        file.approval.separate_approver = false;
+    }
+    if s.separate_approver {
+        file.approval.separate_approver = true;
+    }
 }
 
 fn read_file(path: &std::path::Path) -> anyhow::Result<ProjectFile> {

@@ -242,3 +242,46 @@ fn project_versions_lists_the_repository() {
     let c = w.json(&["project", "versions", "shop", "--branch", "main"]);
     assert_eq!(c["commits"][0]["subject"], "v1", "{c}");
 }
+
+#[test]
+fn projects_can_be_defined_with_options_alone() {
+    let (w, _) = Walle::init();
+    w.json(&["server", "create", "web1", "--host", "10.0.0.5"]);
+    let err = w.fails(
+        2,
+        &[
+            "project",
+            "create",
+            "shop",
+            "--webroot",
+            "/srv/shop/current",
+        ],
+    );
+    assert!(err.contains("--repo"), "{err}");
+    let p = w.json(&[
+        "project",
+        "create",
+        "shop",
+        "--repo",
+        "https://git.example.com/shop.git",
+        "--webroot",
+        "/srv/shop/current",
+        "--server",
+        "web1",
+    ]);
+    assert_eq!(p["deploy"]["releases_dir"], "/srv/shop/releases", "{p}");
+    assert_eq!(p["approval"]["required"], false);
+    let u = w.json(&[
+        "project",
+        "update",
+        "shop",
+        "--keep",
+        "9",
+        "--separate-approver",
+    ]);
+    assert_eq!(u["deploy"]["keep"], 9, "{u}");
+    assert_eq!(u["approval"]["required"], true);
+    assert_eq!(u["approval"]["separate_approver"], true);
+    assert_eq!(u["repo"]["url"], "https://git.example.com/shop.git");
+    assert_eq!(u["servers"], serde_json::json!(["web1"]));
+}

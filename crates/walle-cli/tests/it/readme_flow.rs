@@ -1,7 +1,7 @@
-//! The README's path for a new user, on this host: init, a server, a project from a file,
+//! The README's path for a new user, on this host: init, a server, a project from options, a check,
 //! deploy twice, roll back, list releases, read the log.
 
-use crate::{Walle, commit, project_toml, repo_with};
+use crate::{Walle, commit, repo_with};
 
 #[test]
 fn init_server_project_deploy_rollback_in_a_few_commands() {
@@ -9,9 +9,21 @@ fn init_server_project_deploy_rollback_in_a_few_commands() {
     w.ok(&["server", "create", "here", "--host", "local"]);
     let repo = repo_with(w.scratch(), "first");
     let www = w.scratch().join("www");
-    let file = w.scratch().join("site.toml");
-    std::fs::write(&file, project_toml("site", &repo, &www, &["here"], false)).expect("write");
-    w.ok(&["project", "create", "--from", file.to_str().expect("utf-8")]);
+    let url = format!("file://{}", repo.display());
+    let webroot = format!("{}/current", www.display());
+    w.ok(&[
+        "project",
+        "create",
+        "site",
+        "--repo",
+        &url,
+        "--webroot",
+        &webroot,
+        "--server",
+        "here",
+    ]);
+    let check = w.json(&["check", "site"]);
+    assert_eq!(check["ok"], true, "{check}");
 
     let d1 = w.json(&["deploy", "site", "--branch", "main"]);
     assert_eq!(d1["status"], "succeeded", "{d1}");
