@@ -8,6 +8,7 @@ mod manage;
 mod permissions;
 mod quickstart;
 mod readme_flow;
+mod retry;
 mod ssh;
 
 use std::path::{Path, PathBuf};

@@ -93,3 +93,33 @@ fn an_unknown_acting_user_is_not_found() {
     let err = w.fails(4, &["--as", "ghost@example.com", "server", "list"]);
     assert!(err.contains("ghost@example.com"), "{err}");
 }
+
+#[test]
+fn an_owner_creates_accounts_directly_into_their_space() {
+    // walle 2.x made OWNERs ask SUPER for every new account; here they add them themselves.
+    let (w, _) = Walle::init();
+    w.json(&["user", "create", "owner@example.com", "--role", "OWNER"]);
+    let dev = w.json(&[
+        "--as",
+        "owner@example.com",
+        "user",
+        "create",
+        "dev@example.com",
+        "--role",
+        "DEVELOPER",
+    ]);
+    assert_eq!(dev["user"]["memberships"][0]["role"], "DEVELOPER", "{dev}");
+    // But not SUPER accounts, nor accounts outside the space.
+    w.fails(
+        3,
+        &[
+            "--as",
+            "owner@example.com",
+            "user",
+            "create",
+            "root2@example.com",
+            "--super",
+        ],
+    );
+    w.fails(3, &["--as", "owner@example.com", "user", "list"]);
+}
