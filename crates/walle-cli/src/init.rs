@@ -35,7 +35,7 @@ pub fn init(global: &Global, args: &InitArgs) -> anyhow::Result<Report> {
     let text = format!(
         "Initialised walle in {}\n  database     {}\n  SUPER        {}\n  password     {}\n  space        {} (environment {})\n\n\
          The password is shown only this once; change it with `walle user update {} --reset-password`.\n\
-         Next: `walle server create NAME --host HOST --user USER`, then `walle project example > p.toml`.",
+         Next: `walle server create NAME --host HOST --user USER`, then\n`walle project create NAME --repo URL --webroot PATH --server NAME` and `walle deploy NAME --branch main`.",
         done.data_dir,
         done.database_url,
         done.email,

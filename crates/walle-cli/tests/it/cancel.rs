@@ -76,3 +76,16 @@ fn ctrl_c_cancels_the_deploy_cleanly() {
     assert!(kill.success());
     finished(&w, child, &www);
 }
+
+#[test]
+fn a_second_deploy_of_a_busy_project_is_locked_out() {
+    let (w, _) = Walle::init();
+    let (child, www) = slow_deploy(&w);
+    let err = w.fails(5, &["deploy", "slow", "--branch", "main"]);
+    assert!(err.contains("held by"), "{err}");
+    w.json(&["task", "cancel", "1"]);
+    finished(&w, child, &www);
+    // The locked-out task was created but never started; it can be deployed now.
+    let t = w.json(&["task", "show", "2"]);
+    assert_eq!(t["status"], "approved", "{t}");
+}
