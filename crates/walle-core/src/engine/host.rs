@@ -305,7 +305,14 @@ impl<'p> HostRun<'p> {
                 Step::Upload,
                 &commands::remove_all(std::slice::from_ref(&new_dir)),
             )?;
-            self.run(ctx, Step::Upload, &commands::mkdirs(&[&new_dir]))?;
+            // The manifests directory is created here, with the release directory; an
+            // incremental transfer has just read the previous manifest from it.
+            let manifests = manifests_dir(layout.meta_dir());
+            self.run(
+                ctx,
+                Step::Upload,
+                &commands::mkdirs(&[&new_dir, &manifests]),
+            )?;
         }
         let send = only.as_deref();
         if send.is_none_or(|s| !s.is_empty()) {
@@ -613,8 +620,14 @@ impl<'p> HostRun<'p> {
 
 /// `<meta>/manifests/<release>.<ext>`.
 pub(crate) fn manifest_file(meta: AbsPath, release: &ReleaseId, ext: &str) -> AbsPath {
-    let rel = crate::value::RelPath::new(&format!("manifests/{release}.{ext}"))
+    let rel = crate::value::RelPath::new(&format!("{release}.{ext}"))
         .expect("release ids are safe path components");
+    manifests_dir(meta).join(&rel)
+}
+
+/// `<meta>/manifests`.
+fn manifests_dir(meta: AbsPath) -> AbsPath {
+    let rel = crate::value::RelPath::new("manifests").expect("a valid path component");
     meta.join(&rel)
 }
 

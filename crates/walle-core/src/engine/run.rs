@@ -143,9 +143,11 @@ fn deploy_locked(
         .iter()
         .map(|id| store.server(*id))
         .collect::<Result<_, _>>()?;
-    let release = match &task.kind {
-        TaskKind::Rollback { target } => target.clone(),
-        TaskKind::Deploy => ReleaseId::for_task(project.id, task.id, now),
+    let release = match (&task.kind, &task.release) {
+        (TaskKind::Rollback { target }, _) => target.clone(),
+        // A retry of the failed hosts ships the release the other hosts already run.
+        (TaskKind::Deploy, Some(built)) if req.failed_hosts_only => built.clone(),
+        (TaskKind::Deploy, _) => ReleaseId::for_task(project.id, task.id, now),
     };
     let deploy_user = store
         .user(task.submitter)
@@ -259,6 +261,11 @@ fn run_pipeline(
     if let TaskKind::Rollback { target } = &task.kind {
         commit = ports.store.release(target).ok().map(|r| r.commit);
     }
+    // A retry of the failed hosts rebuilds the exact commit of the release the others run.
+    let rebuild = req.failed_hosts_only && task.release.as_ref() == Some(release);
+    if rebuild {
+        commit = task.commit.clone();
+    }
     let paths = match local_paths(ports, project, release, is_rollback) {
         Ok(p) => p,
         Err(e) => {
@@ -311,7 +318,13 @@ fn run_pipeline(
                     status: ReleaseStatus::Preparing,
                     created_at: ports.clock.now(),
                 };
-                if let Err(e) = ports.store.create_release(&record) {
+                // A rebuilt release is recorded already.
+                let recorded = if rebuild {
+                    Ok(())
+                } else {
+                    ports.store.create_release(&record)
+                };
+                if let Err(e) = recorded {
                     fail(&mut out, format!("could not record the release: {e}"));
                     return out;
                 }
@@ -390,8 +403,9 @@ fn run_pipeline(
         )
     } else if failed > tolerated || failed == hosts.len() {
         Some(format!(
-            "{failed} of {} host(s) failed before the switch (tolerated: {tolerated}); no host was switched",
-            hosts.len()
+            "{failed} of {} host(s) failed before the switch (tolerated: {tolerated}); no host was switched{}",
+            hosts.len(),
+            host_failures(&hosts)
         ))
     } else {
         switch_phase(&ctx, &mut hosts, tolerated, &cancelled, &mut out.cancelled)
@@ -422,12 +436,16 @@ fn run_pipeline(
         );
     }
     if out.built {
-        let status = if hosts.iter().any(|h| h.state == HostState::Switched) {
-            ReleaseStatus::Live
-        } else {
-            ReleaseStatus::Failed
-        };
-        let _ = ports.store.set_release_status(release, status);
+        let live = hosts.iter().any(|h| h.state == HostState::Switched);
+        // A rebuilt release stays live on the hosts that switched before, whatever the retry did.
+        if live || !rebuild {
+            let status = if live {
+                ReleaseStatus::Live
+            } else {
+                ReleaseStatus::Failed
+            };
+            let _ = ports.store.set_release_status(release, status);
+        }
         let _ = ports.workspace.remove_build_dir(release);
     }
     out.hosts = hosts
@@ -488,7 +506,8 @@ fn switch_phase(
             .count();
         if failed > tolerated {
             abort = Some(format!(
-                "{failed} of {total} host(s) failed (tolerated: {tolerated}); switched hosts were put back"
+                "{failed} of {total} host(s) failed (tolerated: {tolerated}); switched hosts were put back{}",
+                host_failures(hosts)
             ));
             break;
         }
@@ -523,6 +542,29 @@ fn switch_phase(
         }
     }
     abort
+}
+
+/// `; <host>: <first line of its error>` for the failed hosts (at most five), so that the deploy's
+/// error says where and why without opening every host's outcome.
+fn host_failures(hosts: &[HostRun<'_>]) -> String {
+    const SHOWN: usize = 5;
+    let failed: Vec<&HostRun<'_>> = hosts.iter().filter(|h| h.error.is_some()).collect();
+    let mut out: String = failed
+        .iter()
+        .take(SHOWN)
+        .filter_map(|h| {
+            let e = h.error.as_deref()?;
+            Some(format!(
+                "; {}: {}",
+                h.plan.name,
+                e.lines().next().unwrap_or(e)
+            ))
+        })
+        .collect();
+    if failed.len() > SHOWN {
+        out.push_str(&format!("; and {} more", failed.len() - SHOWN));
+    }
+    out
 }
 
 /// The cache and build directories on the deploy host.
