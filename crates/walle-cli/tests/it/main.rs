@@ -1,5 +1,6 @@
 //! Integration tests: the real `walle` binary in temporary data directories.
 
+mod backends;
 mod cancel;
 mod check;
 mod dry_run;
