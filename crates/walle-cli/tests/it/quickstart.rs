@@ -30,8 +30,17 @@ fn quickstart_deploys_twice_rolls_back_and_the_webroot_points_to_v1() {
         std::fs::read_to_string(www.join("releases").join(r2).join("index.html")).expect("v2 kept");
     assert!(v2.contains("v2"), "{v2}");
     // The build hook ran on the deploy host and its output shipped.
+    // ... with the hook variables: COMMIT_ID is the exact commit of the release.
+    let commit_v1 = v["releases"]["releases"]
+        .as_array()
+        .expect("releases")
+        .iter()
+        .find(|r| r["id"] == r1)
+        .and_then(|r| r["commit"].as_str())
+        .expect("v1 commit")
+        .to_owned();
     let info = std::fs::read_to_string(www.join("current/BUILD_INFO")).expect("BUILD_INFO");
-    assert!(info.starts_with("built from commit "), "{info}");
+    assert_eq!(info, format!("built from commit {commit_v1}\n"));
     assert!(!www.join("current/.git").exists());
 
     // The store agrees, and the same data dir works with the ordinary commands.
