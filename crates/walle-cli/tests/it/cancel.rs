@@ -60,9 +60,20 @@ fn finished(w: &Walle, child: Child, www: &std::path::Path) {
 fn task_cancel_from_another_process_stops_the_deploy() {
     let (w, _) = Walle::init();
     let (child, www) = slow_deploy(&w);
+    let follow = w
+        .command(&["task", "logs", "1", "--follow"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn walle task logs --follow");
     let v = w.json(&["task", "cancel", "1"]);
     assert_eq!(v["status"], "deploying");
     finished(&w, child, &www);
+    // The follower saw the deploy start and end, and stopped by itself.
+    let out = follow.wait_with_output().expect("follow ends");
+    assert!(out.status.success());
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains("fetch") && log.contains("cancel"), "{log}");
 }
 
 #[test]
