@@ -4,8 +4,10 @@
 //! infrastructure (`sudo scripts/infra up`).
 
 mod store;
+mod vcs_export;
 
 fn main() {
     divan::main();
     store::teardown();
+    vcs_export::teardown();
 }

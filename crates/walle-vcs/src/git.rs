@@ -158,14 +158,13 @@ impl GitVcs {
         mut op: impl FnMut(&Repository) -> Result<T, OpError>,
     ) -> Result<T, VcsError> {
         let repo = self.fetch_locked(dir, &handle.config)?;
-        let damaged = match op(&repo) {
+        match op(&repo) {
             Ok(v) => return Ok(v),
-            Err(OpError::Git(e)) if remote::is_local_damage(&e) => true,
+            Err(OpError::Git(e)) if remote::is_local_damage(&e) => {}
             Err(OpError::Missing(e)) if mirror::healthy(&repo) => return Err(e),
-            Err(OpError::Missing(_)) => true,
+            Err(OpError::Missing(_)) => {}
             Err(e) => return Err(self.final_error(e, handle, operation)),
-        };
-        debug_assert!(damaged);
+        }
         drop(repo);
         mirror::rebuild(dir, &handle.config.url)?;
         let repo = self.fetch_locked(dir, &handle.config)?;

@@ -95,7 +95,11 @@ impl<'a> Shown<'a> {
     pub(crate) fn clean(&self, text: &str) -> String {
         let text = redact_text(text);
         let text = scrub(&text, &self.secrets);
-        let text = text.replace(self.url, &self.url());
+        let text = if self.url.is_empty() {
+            text
+        } else {
+            text.replace(self.url, &self.url())
+        };
         let text: String = text.chars().take(2000).collect();
         text.trim().to_owned()
     }
