@@ -4,10 +4,12 @@
 //! infrastructure (`sudo scripts/infra up`).
 
 mod store;
+mod transport_fanout;
 mod vcs_export;
 
 fn main() {
     divan::main();
     store::teardown();
     vcs_export::teardown();
+    transport_fanout::teardown();
 }
