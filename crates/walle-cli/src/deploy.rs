@@ -255,7 +255,7 @@ pub fn run(
     for h in handlers {
         signal_hook::low_level::unregister(h);
     }
-    progress.finish();
+    progress.finish(result.as_ref().map_or(&[], |r| r.hosts.as_slice()));
     let _ = std::fs::remove_file(&cancel_file);
     let report = result.map_err(engine_error)?;
     Ok(deploy_report(ctx, task, &report))

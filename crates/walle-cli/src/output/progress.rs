@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use walle_core::ServerId;
-use walle_core::model::{EventStream, NewDeployEvent, Step};
+use walle_core::model::{EventStream, HostOutcome, HostState, NewDeployEvent, Step};
 use walle_core::ports::EventSink;
 
 use super::Mode;
@@ -85,12 +85,20 @@ impl Progress {
         Progress { mode, names, bars }
     }
 
-    /// Stops the bars, leaving their last position and message on screen.
-    pub fn finish(&self) {
+    /// Stops the bars, leaving their last position and message on screen; hosts with a known
+    /// outcome show it (a switched host's bar is full).
+    pub fn finish(&self, outcomes: &[HostOutcome]) {
         if let Some(b) = &self.bars {
             b.local.abandon();
-            for pb in b.hosts.values() {
-                pb.abandon();
+            for (id, pb) in &b.hosts {
+                match outcomes.iter().find(|o| o.server == *id) {
+                    Some(o) if o.state == HostState::Switched => {
+                        let live = o.live.as_ref().map(|r| r.to_string()).unwrap_or_default();
+                        pb.finish_with_message(format!("switched, live {live}"));
+                    }
+                    Some(o) => pb.abandon_with_message(o.state.as_str().replace('_', " ")),
+                    None => pb.abandon(),
+                }
             }
         }
     }
