@@ -130,13 +130,13 @@ mod ssh {
         }
         let home = std::env::var_os("HOME").map(PathBuf::from);
         for name in ["id_ed25519", "id_ecdsa", "id_rsa"] {
-            if let Some(p) = home.as_ref().map(|h| h.join(".ssh").join(name)) {
-                if p.exists() {
-                    return SshIdentity::KeyFile {
-                        path: p,
-                        passphrase,
-                    };
-                }
+            if let Some(p) = home.as_ref().map(|h| h.join(".ssh").join(name))
+                && p.exists()
+            {
+                return SshIdentity::KeyFile {
+                    path: p,
+                    passphrase,
+                };
             }
         }
         SshIdentity::Agent { socket: None }

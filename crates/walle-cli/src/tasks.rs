@@ -438,10 +438,10 @@ pub fn create_rollback(
 /// one, else the newest kept release that is not live.
 pub fn default_target(kept: &[ReleaseId], live: Option<&ReleaseId>) -> Option<ReleaseId> {
     let live_at = live.and_then(|l| kept.iter().position(|r| r == l));
-    if let Some(i) = live_at {
-        if i > 0 {
-            return Some(kept[i - 1].clone());
-        }
+    if let Some(i) = live_at
+        && i > 0
+    {
+        return Some(kept[i - 1].clone());
     }
     kept.iter().rev().find(|r| Some(*r) != live).cloned()
 }

@@ -133,10 +133,10 @@ impl EventSink for Progress {
             (_, Mode::Json) => {}
             (Some(b), _) => {
                 let pb = e.host.and_then(|h| b.hosts.get(&h)).unwrap_or(&b.local);
-                if let Some(pos) = HOST_STEPS.iter().position(|s| *s == e.step) {
-                    if e.host.is_some() {
-                        pb.set_position(pos as u64 + 1);
-                    }
+                if let Some(pos) = HOST_STEPS.iter().position(|s| *s == e.step)
+                    && e.host.is_some()
+                {
+                    pb.set_position(pos as u64 + 1);
                 }
                 pb.set_message(format!("{step}: {text}"));
                 // Problems scroll above the bars; the summary at the end is the command's result.
