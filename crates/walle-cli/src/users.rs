@@ -185,6 +185,13 @@ pub fn run(ctx: &Ctx, cmd: &UserCmd) -> anyhow::Result<Report> {
                 user.password_hash = password::hash(&read_password_stdin()?)?;
             }
             let user = ctx.store.update_user(&user, ctx.now())?;
+            // Keep the data directory's default user pointing at the same account.
+            let before = Email::new(email)?;
+            if ctx.config.user.as_deref() == Some(before.as_str()) && user.email != before {
+                let mut config = ctx.config.clone();
+                config.user = Some(user.email.to_string());
+                config.save(&ctx.paths.config_file())?;
+            }
             ctx.audit(
                 &who,
                 Action::UserUpdate,
