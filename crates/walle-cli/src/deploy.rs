@@ -166,7 +166,8 @@ fn plan_report(ctx: &Ctx, task: &Task, id: Option<TaskId>) -> anyhow::Result<Rep
     let text = plan.render();
     let header = match id {
         Some(id) => format!("dry run of task {id}: nothing was changed\n"),
-        None => "dry run: no task was created and nothing was changed\n".to_owned(),
+        None => "dry run: no task was created and nothing was changed (task 0 stands for the new task)\n"
+            .to_owned(),
     };
     let view = PlanView {
         dry_run: true,
