@@ -35,11 +35,12 @@ impl View {
         }
     }
 
-    /// Where the host's path `abs` is, seen from the test.
+    /// Where the host's path `abs` is, seen from the test (symlinks in it are not followed).
     #[track_caller]
     pub fn path(&self, abs: &str) -> PathBuf {
         match &self.root {
             None => PathBuf::from(abs),
+            Some(root) if abs == "/srv" => root.clone(),
             Some(root) => {
                 let rest = abs
                     .strip_prefix("/srv/")
@@ -47,6 +48,50 @@ impl View {
                 root.join(rest)
             }
         }
+    }
+
+    /// Like [`View::path`], with the symlinks in `abs` resolved as the host sees them (an
+    /// absolute link target is a path on the host, not on the test's machine).
+    #[track_caller]
+    pub fn resolve(&self, abs: &str) -> PathBuf {
+        let mut done = String::new();
+        let mut todo: Vec<String> = abs
+            .split('/')
+            .filter(|c| !c.is_empty())
+            .rev()
+            .map(str::to_owned)
+            .collect();
+        let mut hops = 0;
+        while let Some(c) = todo.pop() {
+            match c.as_str() {
+                "." => continue,
+                ".." => {
+                    done.truncate(done.rfind('/').unwrap_or(0));
+                    continue;
+                }
+                _ => {}
+            }
+            let next = format!("{done}/{c}");
+            match std::fs::read_link(self.path(&next)) {
+                Ok(target) => {
+                    hops += 1;
+                    assert!(hops < 40, "too many symlinks in {abs} on {}", self.name);
+                    let target = target.to_string_lossy().into_owned();
+                    if target.starts_with('/') {
+                        done.clear();
+                    }
+                    todo.extend(
+                        target
+                            .split('/')
+                            .filter(|c| !c.is_empty())
+                            .rev()
+                            .map(str::to_owned),
+                    );
+                }
+                Err(_) => done = next,
+            }
+        }
+        self.path(&done)
     }
 
     /// The release the webroot points at, `None` when the webroot is not a symlink. Panics when
@@ -99,9 +144,10 @@ impl View {
             .collect()
     }
 
-    /// The path of `rel` inside release `release` on the host, seen from the test.
+    /// The path of `rel` inside release `release` on the host, seen from the test (symlinks
+    /// followed as on the host; a final symlink is followed too).
     pub fn release_file(&self, release: &str, rel: &str) -> PathBuf {
-        self.path(&format!("{}/{release}/{rel}", self.releases_dir))
+        self.resolve(&format!("{}/{release}/{rel}", self.releases_dir))
     }
 
     /// The contents of `rel` as served through the webroot, `None` when it does not exist.

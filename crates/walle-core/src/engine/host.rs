@@ -258,7 +258,12 @@ impl<'p> HostRun<'p> {
         let manifest_path = manifest_file(layout.meta_dir(), &ctx.plan.release, "manifest");
         let check_path = manifest_file(layout.meta_dir(), &ctx.plan.release, "sha256");
 
+        // Incremental: only new and changed files travel; the unchanged ones are hard-linked from
+        // the previous release afterwards. The release directory always starts empty, so nothing
+        // of the previous release (files made by its hooks, shared-path symlinks) is carried over,
+        // and neither the unpack nor a hook writes through a link into another release.
         let mut only: Option<Vec<String>> = None;
+        let mut unchanged: Option<(AbsPath, Vec<String>)> = None;
         let previous = self.previous.clone().filter(|p| p != &ctx.plan.release);
         if let (false, Some(prev)) = (ctx.full_transfer, previous) {
             let prev_manifest = manifest_file(layout.meta_dir(), &prev, "manifest");
@@ -273,25 +278,14 @@ impl<'p> HostRun<'p> {
                     id,
                     Step::Upload,
                     format!(
-                        "incremental: seeding from {prev} with hard links; sending {} of {} files, removing {}",
+                        "incremental: sending {} of {} files, hard-linking {} unchanged from {prev}",
                         delta.send.len(),
                         artifact.files.len(),
-                        delta.remove.len()
+                        delta.keep.len()
                     ),
                 );
-                self.run(
-                    ctx,
-                    Step::Upload,
-                    &commands::seed_from(&layout.release_dir(&prev), &new_dir),
-                )?;
-                for chunk in delta.remove.chunks(500) {
-                    self.run(
-                        ctx,
-                        Step::Upload,
-                        &commands::remove_relative(&new_dir, chunk),
-                    )?;
-                }
                 only = Some(delta.send);
+                unchanged = Some((layout.release_dir(&prev), delta.keep));
             }
         }
         if only.is_none() {
@@ -300,20 +294,18 @@ impl<'p> HostRun<'p> {
                 Step::Upload,
                 format!("full transfer of {} files", artifact.files.len()),
             );
-            self.run(
-                ctx,
-                Step::Upload,
-                &commands::remove_all(std::slice::from_ref(&new_dir)),
-            )?;
-            // The manifests directory is created here, with the release directory; an
-            // incremental transfer has just read the previous manifest from it.
-            let manifests = manifests_dir(layout.meta_dir());
-            self.run(
-                ctx,
-                Step::Upload,
-                &commands::mkdirs(&[&new_dir, &manifests]),
-            )?;
         }
+        self.run(
+            ctx,
+            Step::Upload,
+            &commands::remove_all(std::slice::from_ref(&new_dir)),
+        )?;
+        let manifests = manifests_dir(layout.meta_dir());
+        self.run(
+            ctx,
+            Step::Upload,
+            &commands::mkdirs(&[&new_dir, &manifests]),
+        )?;
         let send = only.as_deref();
         if send.is_none_or(|s| !s.is_empty()) {
             let stream = ctx
@@ -339,6 +331,15 @@ impl<'p> HostRun<'p> {
                     summary.entries, summary.bytes
                 ),
             );
+        }
+        if let Some((prev_dir, files)) = &unchanged {
+            for chunk in files.chunks(500) {
+                self.run(
+                    ctx,
+                    Step::Upload,
+                    &link_unchanged(prev_dir, &new_dir, chunk),
+                )?;
+            }
         }
         let session = self.session()?;
         session
@@ -623,6 +624,20 @@ pub(crate) fn manifest_file(meta: AbsPath, release: &ReleaseId, ext: &str) -> Ab
     let rel = crate::value::RelPath::new(&format!("{release}.{ext}"))
         .expect("release ids are safe path components");
     manifests_dir(meta).join(&rel)
+}
+
+/// Hard-links `files` (relative paths) of the release directory `previous` into `new`, creating
+/// their parent directories (GNU `cp -al --parents`).
+fn link_unchanged(previous: &AbsPath, new: &AbsPath, files: &[String]) -> crate::shell::Command {
+    crate::shell::Command::new("sh")
+        .args([
+            "-c",
+            "cd \"$1\" && d=$2 && shift 2 && cp -al --parents -- \"$@\" \"$d\"",
+            "sh",
+            previous.as_str(),
+            new.as_str(),
+        ])
+        .args(files.iter().cloned())
 }
 
 /// `<meta>/manifests`.

@@ -55,37 +55,29 @@ pub(crate) fn parse_full(text: &str) -> Option<BTreeMap<String, (String, u32, bo
 /// The difference between the previous release and the new one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Delta {
-    /// Paths to send (new or changed content, mode or kind).
+    /// Paths to send (new or changed content, mode or kind, and every symlink).
     pub(crate) send: Vec<String>,
-    /// Paths to remove from the seeded copy before unpacking (changed and deleted files).
-    pub(crate) remove: Vec<String>,
+    /// Regular files unchanged since the previous release, hard-linked from it.
+    pub(crate) keep: Vec<String>,
 }
 
-/// Computes what to send and remove when seeding the new release from `previous`.
+/// Computes what to send and what to hard-link from `previous` for the new release. Symlinks are
+/// always sent (they are tiny, and a link to a link is not portable).
 pub(crate) fn delta(
     previous: &BTreeMap<String, (String, u32, bool)>,
     new: &[ManifestEntry],
 ) -> Delta {
     let mut d = Delta::default();
-    let mut seen = std::collections::BTreeSet::new();
     for f in new {
-        seen.insert(f.path.as_str());
         match previous.get(&f.path) {
             Some((sha, mode, link))
-                if *sha == f.sha256 && *mode == f.mode && *link == f.symlink => {}
-            Some(_) => {
-                d.remove.push(f.path.clone());
-                d.send.push(f.path.clone());
+                if !f.symlink && *sha == f.sha256 && *mode == f.mode && !*link =>
+            {
+                d.keep.push(f.path.clone());
             }
-            None => d.send.push(f.path.clone()),
+            _ => d.send.push(f.path.clone()),
         }
     }
-    for p in previous.keys() {
-        if !seen.contains(p.as_str()) {
-            d.remove.push(p.clone());
-        }
-    }
-    d.remove.sort();
     d
 }
 
@@ -146,10 +138,10 @@ mod tests {
         ];
         let d = delta(&parsed, &new);
         assert_eq!(d.send, vec!["b\tc\nd".to_owned(), "new".into(), "x".into()]);
-        assert_eq!(
-            d.remove,
-            vec!["b\tc\nd".to_owned(), "gone".into(), "x".into()]
-        );
+        assert_eq!(d.keep, vec!["a".to_owned()]);
+        let links = vec![e("l", "7", 0o777, true)];
+        let d = delta(&parse_full(&render_full(&links)).unwrap(), &links);
+        assert_eq!((d.send, d.keep), (vec!["l".to_owned()], vec![]));
         assert_eq!(parse_full("something else"), None);
         assert_eq!(render_check(&new[..1]), "1  a\n");
     }

@@ -94,7 +94,7 @@ fn deploy_incremental_redeploy_and_rollback() {
     }
     let upload = w.events.lines(t2.id, Step::Upload);
     let incremental =
-        format!("incremental: seeding from {r1} with hard links; sending 2 of 4 files, removing 2");
+        format!("incremental: sending 2 of 4 files, hard-linking 2 unchanged from {r1}");
     for (i, s) in w.servers.iter().enumerate() {
         let lines: Vec<String> = w
             .events
@@ -241,23 +241,33 @@ fn deploy_incremental_redeploy_and_rollback() {
 }
 
 #[test]
-fn hook_variables_reach_hooks_intact() {
-    let w = World::new("hook_variables");
-    let repo = GitFixture::new("e2e-vars").commit("main", &[("index.html", "vars\n")], "v1");
+fn hook_variables_and_shared_paths_across_releases() {
+    let w = World::new("hooks_and_shared");
+    let repo = GitFixture::new("e2e-vars").commit(
+        "main",
+        &[
+            ("index.html", "v1\n"),
+            ("static.txt", "static\n"),
+            ("logs/README", "logs v1\n"),
+        ],
+        "v1",
+    );
     let mut spec = w.spec(World::git_repo(repo.git_url()));
     spec.hooks.pre_release =
         vec![r#"printf %s "$BRANCH|$VERSION|$TASK_NAME" > hook-vars.txt"#.to_owned()];
+    spec.shared.dirs = vec![walle_core::value::RelPath::new("logs").unwrap()];
     let project = w.create_project(&spec);
+    let views = w.views(&project);
     // Hooks run in the release directory: `../../pwned` is /srv/e2e/<test>/pwned.
     let title = r#"it's "quoted" $(touch ../../pwned) `touch ../../pwned` $HOME \n ; | & done"#;
 
-    let (task, release) = w.ship_ok(&project, title, World::branch("main"));
+    let (task, r1) = w.ship_ok(&project, title, World::branch("main"));
 
     assert_eq!(task.spec.name.as_str(), title);
-    for (i, v) in w.views(&project).iter().enumerate() {
+    for (i, v) in views.iter().enumerate() {
         assert_eq!(
             v.served("hook-vars.txt").as_deref(),
-            Some(format!("main|{release}|{title}").as_str()),
+            Some(format!("main|{r1}|{title}").as_str()),
             "{}",
             v.name
         );
@@ -266,5 +276,62 @@ fn hook_variables_reach_hooks_intact() {
             "the task name was evaluated by a shell on {}",
             v.name
         );
+        // The shared directory was seeded from the first release.
+        assert_eq!(v.served("logs/README").as_deref(), Some("logs v1\n"));
+        std::fs::write(w.host_path(i, "releases/shared/logs/app.log"), "runtime\n").unwrap();
+    }
+
+    // A second release: its hook writes its own file, the first release's stays as it was, and
+    // the shared directory keeps what the application wrote (a deploy never writes into it).
+    let _repo = repo.commit(
+        "main",
+        &[("index.html", "v2\n"), ("logs/README", "logs v2\n")],
+        "v2",
+    );
+    let (_, r2) = w.ship_ok(
+        &project,
+        "second $(touch ../../pwned)",
+        World::branch("main"),
+    );
+    for (i, v) in views.iter().enumerate() {
+        assert_eq!(
+            v.served("hook-vars.txt").as_deref(),
+            Some(format!("main|{r2}|second $(touch ../../pwned)").as_str()),
+            "{}",
+            v.name
+        );
+        assert_eq!(
+            std::fs::read_to_string(v.release_file(r1.as_str(), "hook-vars.txt")).unwrap(),
+            format!("main|{r1}|{title}"),
+            "the first release's hook output was overwritten on {}",
+            v.name
+        );
+        assert_eq!(
+            v.inode(r1.as_str(), "static.txt"),
+            v.inode(r2.as_str(), "static.txt"),
+            "{}",
+            v.name
+        );
+        assert_eq!(
+            v.served("logs/app.log").as_deref(),
+            Some("runtime\n"),
+            "{}",
+            v.name
+        );
+        assert_eq!(
+            v.served("logs/README").as_deref(),
+            Some("logs v1\n"),
+            "{}",
+            v.name
+        );
+        assert!(
+            std::fs::symlink_metadata(v.path(&format!("{}/releases/{r2}/logs", w.base_dir())))
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "logs is linked to the shared directory on {}",
+            v.name
+        );
+        assert!(!w.host_path(i, "pwned").exists(), "{}", v.name);
     }
 }

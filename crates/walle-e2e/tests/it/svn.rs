@@ -80,10 +80,8 @@ fn svn_project_deploys_to_every_host() {
         );
     }
     assert!(
-        w.events
-            .lines(task.id, Step::Upload)
-            .iter()
-            .any(|l| l.starts_with(&format!("incremental: seeding from {r1}"))),
+        w.events.lines(task.id, Step::Upload).iter().any(|l| l
+            == &format!("incremental: sending 1 of 2 files, hard-linking 1 unchanged from {r1}")),
         "{}",
         w.events.transcript(task.id)
     );
