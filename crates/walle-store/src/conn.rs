@@ -2,7 +2,11 @@
 
 use std::time::Duration;
 
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+#[cfg(feature = "sqlite")]
+use diesel::connection::AnsiTransactionManager;
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+use diesel::connection::SimpleConnection;
+use diesel::connection::TransactionManager;
 use diesel::prelude::*;
 use diesel::r2d2::{self, R2D2Connection};
 
@@ -128,7 +132,7 @@ impl Manager {
                 // latest committed rows, which the compare-and-set updates rely on.
                 conn.batch_execute(
                     "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; \
-                     SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES');",
+                     SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'STRICT_ALL_TABLES');",
                 )
                 .map_err(setup_failed)?;
                 Ok(AnyConnection::Mysql(conn))
@@ -146,6 +150,7 @@ impl Manager {
     }
 }
 
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
 fn setup_failed(e: diesel::result::Error) -> ConnectionError {
     ConnectionError::BadConnection(format!("connection setup failed: {e}"))
 }
