@@ -418,10 +418,9 @@ impl Session for SshSession {
                 .flatten()
                 .min()
                 .unwrap_or(deadline);
-            if let Err(f) = self.wire.wait(until) {
-                if !matches!(f, Failure::Deadline) {
-                    return Err(self.fail(f, &op));
-                }
+            match self.wire.wait(until) {
+                Ok(()) | Err(Failure::Deadline) => {}
+                Err(f) => return Err(self.fail(f, &op)),
             }
         }
         out.finish(on_line);
@@ -612,10 +611,9 @@ impl Session for SshSession {
                     Err(f) => return Err(self.fail(f, &op)),
                 };
             }
-            if let Err(f) = self.wire.wait(stall_until.min(next_keepalive)) {
-                if !matches!(f, Failure::Deadline) {
-                    return Err(self.fail(f, &op));
-                }
+            match self.wire.wait(stall_until.min(next_keepalive)) {
+                Ok(()) | Err(Failure::Deadline) => {}
+                Err(f) => return Err(self.fail(f, &op)),
             }
         }
 

@@ -372,6 +372,25 @@ pub(crate) fn switch_symlink(s: &mut dyn Session, dir: &AbsPath) {
     );
 }
 
+/// A shell loop that checks, as fast as it can until `stop` exists, that `current` resolves to one
+/// of `dir/r0`..`dir/r3`; it creates `ready` when it starts and ends with `done <reads> <bad>`.
+pub(crate) fn reader_loop(
+    dir: &AbsPath,
+    current: &AbsPath,
+    ready: &AbsPath,
+    stop: &AbsPath,
+) -> String {
+    format!(
+        "n=0; bad=0; : > {ready}
+         while [ ! -e {stop} ] && [ $n -lt 2000000 ]; do
+           if ! t=$(readlink -e {current}); then bad=$((bad+1)); echo \"MISSING at $n\"; fi
+           case \"$t\" in {dir}/r[0-3]) ;; *) bad=$((bad+1)); echo \"WRONG $t\";; esac
+           n=$((n+1))
+         done
+         echo \"done $n $bad\""
+    )
+}
+
 /// Switches `current` around at least `switches` times (and for at least 1.5 s) while a reader
 /// loop on the target checks, as fast as it can, that `current` always resolves to a release.
 /// Returns the number of switches, how long they took and how often the reader looked.
@@ -399,15 +418,7 @@ pub(crate) fn switch_is_atomic(
         .expect("first switch");
     let ready = abs(&format!("{dir}/reader.ready"));
     let stop = abs(&format!("{dir}/reader.stop"));
-    let reader_script = format!(
-        "n=0; bad=0; : > {ready}
-         while [ ! -e {stop} ] && [ $n -lt 2000000 ]; do
-           if ! t=$(readlink -e {current}); then bad=$((bad+1)); echo \"MISSING at $n\"; fi
-           case \"$t\" in {dir}/r[0-3]) ;; *) bad=$((bad+1)); echo \"WRONG $t\";; esac
-           n=$((n+1))
-         done
-         echo \"done $n $bad\""
-    );
+    let reader_script = reader_loop(dir, &current, &ready, &stop);
     let mut reader = transport
         .connect(target, &walle_core::ports::ConnectOptions::default())
         .expect("second session");
