@@ -85,6 +85,43 @@ fn a_developer_waits_for_approval_when_the_project_requires_it() {
     assert!(err.contains("waits for approval"), "{err}");
     let err = w.fails(3, &["--as", "dev@example.com", "task", "approve", "1"]);
     assert!(err.contains("permission denied"), "{err}");
+    // A MASTER (here SUPER) approves; the developer deploys their own approved task.
+    w.json(&["task", "approve", "1", "--comment", "go"]);
+    let d = w.json(&["--as", "dev@example.com", "task", "deploy", "1"]);
+    assert_eq!(d["status"], "succeeded", "{d}");
+    assert_eq!(
+        std::fs::read_to_string(www.join("current/index.html")).expect("live"),
+        "v1"
+    );
+}
+
+#[test]
+fn separate_approvers_cannot_approve_their_own_tasks() {
+    let (w, _) = Walle::init();
+    w.json(&["server", "create", "here", "--host", "local"]);
+    let repo = repo_with(w.scratch(), "v1");
+    let url = format!("file://{}", repo.display());
+    let webroot = format!("{}/current", w.scratch().join("www").display());
+    w.json(&[
+        "project",
+        "create",
+        "site",
+        "--repo",
+        &url,
+        "--webroot",
+        &webroot,
+        "--server",
+        "here",
+        "--separate-approver",
+    ]);
+    // Even SUPER cannot approve a task they submitted; `walle deploy` says who must approve.
+    let err = w.fails(3, &["deploy", "site", "--branch", "main"]);
+    assert!(err.contains("other than the submitter"), "{err}");
+    let err = w.fails(5, &["task", "approve", "1"]);
+    assert!(err.contains("another approver"), "{err}");
+    w.json(&["user", "create", "lead@example.com", "--role", "MASTER"]);
+    let t = w.json(&["--as", "lead@example.com", "task", "approve", "1"]);
+    assert_eq!(t["status"], "approved");
 }
 
 #[test]

@@ -57,3 +57,33 @@ fn init_server_project_deploy_rollback_in_a_few_commands() {
     let follow = w.ok(&["task", "logs", &task, "--follow"]);
     assert!(follow.contains("switch"), "{follow}");
 }
+
+#[test]
+fn tag_mode_projects_deploy_tags() {
+    let (w, _) = Walle::init();
+    w.ok(&["server", "create", "here", "--host", "local"]);
+    let repo = repo_with(w.scratch(), "tagged");
+    crate::git(&repo, &["tag", "-a", "v1.0", "-m", "release 1.0"]);
+    let url = format!("file://{}", repo.display());
+    let webroot = format!("{}/current", w.scratch().join("www").display());
+    w.ok(&[
+        "project",
+        "create",
+        "lib",
+        "--repo",
+        &url,
+        "--webroot",
+        &webroot,
+        "--server",
+        "here",
+        "--mode",
+        "tag",
+    ]);
+    let err = w.fails(2, &["deploy", "lib", "--branch", "main"]);
+    assert!(err.contains("tag"), "{err}");
+    let d = w.json(&["deploy", "lib", "--tag", "v1.0"]);
+    assert_eq!(d["status"], "succeeded", "{d}");
+    let id = d["task"].as_i64().expect("task").to_string();
+    let t = w.json(&["task", "show", &id]);
+    assert_eq!(t["tag"], "v1.0", "{t}");
+}
