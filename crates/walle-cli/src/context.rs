@@ -226,17 +226,22 @@ impl Ctx {
             .ok_or_else(|| not_found(format!("no user with e-mail {email}")))
     }
 
-    /// The space to work in: `--space`, the configured default, or the user's only space.
+    /// The space to work in: `--space`, else the data directory's default when the user may work
+    /// there (SUPER, or a member), else the user's only space.
     pub fn space(&self, who: &Acting) -> anyhow::Result<Space> {
-        let name = self
-            .global
-            .space
-            .clone()
-            .or_else(|| self.config.space.clone());
-        if let Some(name) = name {
-            return self.space_by_name(&name);
+        if let Some(name) = &self.global.space {
+            return self.space_by_name(name);
         }
         let mine: Vec<_> = who.subject.spaces().collect();
+        if let Some(name) = &self.config.space {
+            let default = self.space_by_name(name);
+            match &default {
+                Ok(s) if who.user.is_super || mine.iter().any(|(id, _)| *id == s.id) => {
+                    return default;
+                }
+                _ => {}
+            }
+        }
         match mine.as_slice() {
             [(id, _)] => Ok(self.store.space(*id)?),
             [] => Err(usage("you belong to no space; pass --space <name>")),

@@ -285,3 +285,48 @@ fn projects_can_be_defined_with_options_alone() {
     assert_eq!(u["repo"]["url"], "https://git.example.com/shop.git");
     assert_eq!(u["servers"], serde_json::json!(["web1"]));
 }
+
+#[test]
+fn spaces_are_separate_and_users_land_in_their_own() {
+    let (w, _) = Walle::init();
+    let s = w.json(&["space", "create", "bigdata"]);
+    assert_eq!(s["name"], "bigdata");
+    w.json(&[
+        "--space",
+        "bigdata",
+        "user",
+        "create",
+        "bd@example.com",
+        "--role",
+        "OWNER",
+    ]);
+    // A user of one space works there without --space.
+    w.json(&[
+        "--as",
+        "bd@example.com",
+        "server",
+        "create",
+        "hadoop1",
+        "--host",
+        "10.0.0.7",
+    ]);
+    let mine = w.json(&["--as", "bd@example.com", "server", "list"]);
+    assert_eq!(mine[0]["name"], "hadoop1", "{mine}");
+    // The default space does not see it, and its owner cannot reach the default space.
+    let default = w.json(&["server", "list"]);
+    assert_eq!(default.as_array().map(Vec::len), Some(0), "{default}");
+    w.fails(
+        3,
+        &[
+            "--as",
+            "bd@example.com",
+            "--space",
+            "default",
+            "server",
+            "list",
+        ],
+    );
+    let spaces = w.json(&["--as", "bd@example.com", "space", "list"]);
+    assert_eq!(spaces.as_array().map(Vec::len), Some(1), "{spaces}");
+    assert_eq!(w.json(&["space", "list"]).as_array().map(Vec::len), Some(2));
+}
