@@ -5,7 +5,8 @@
 use serde::Serialize;
 use walle_core::model::{HealthProbe, Project, RepoMode, Server};
 use walle_core::ports::{
-    ConnectOptions, HostTarget, OutputLine, RepoHandle, RunOptions, Session, Transport, Vcs as _,
+    ConnectOptions, HostTarget, OutputLine, RepoHandle, RunOptions, Session, Transport,
+    TransportError, Vcs as _,
 };
 use walle_core::shell::Command;
 use walle_core::value::{HostName, Port};
@@ -172,7 +173,13 @@ fn check_server(a: &Adapters, p: &Project, server: &Server, out: &mut Vec<CheckR
             s
         }
         Err(e) => {
-            push(out, &name, "login and host key", Err(e.to_string()));
+            let mut detail = e.to_string();
+            if matches!(e, TransportError::HostKeyChanged { .. }) {
+                detail.push_str(&format!(
+                    "; or, if it was reinstalled, `walle server forget-key {name}`"
+                ));
+            }
+            push(out, &name, "login and host key", Err(detail));
             return;
         }
     };

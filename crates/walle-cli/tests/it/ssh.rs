@@ -95,3 +95,88 @@ fn live_content(srv_root: &std::path::Path, unique: &str, release: &str) -> Stri
     std::fs::read_to_string(root.join("releases").join(release).join("index.html"))
         .expect("index.html")
 }
+
+#[test]
+fn a_changed_host_key_is_refused_until_forgotten() {
+    let infra = Infra::get();
+    let fleet = infra.fleet();
+    let (w, _) = Walle::init();
+    let key = infra.client_key().to_str().expect("utf-8").to_owned();
+    let (target, other) = (fleet.host(2), fleet.host(0));
+    w.ok(&[
+        "server",
+        "create",
+        "db",
+        "--host",
+        &target.addr.to_string(),
+        "--user",
+        infra.deploy_user(),
+    ]);
+    let www = format!(
+        "/srv/www/{}",
+        w.scratch()
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name")
+    );
+    let repo = repo_with(w.scratch(), "v1");
+    let url = format!("file://{}", repo.display());
+    w.ok(&[
+        "project",
+        "create",
+        "db",
+        "--repo",
+        &url,
+        "--webroot",
+        &format!("{www}/current"),
+        "--server",
+        "db",
+    ]);
+    // The data directory trusts another host's key for this address: as after a reinstall, or an attack.
+    let wrong = other.host_key_pub().expect("host key");
+    let mut fields = wrong.split_whitespace();
+    let (algo, blob) = (
+        fields.next().expect("algorithm"),
+        fields.next().expect("key"),
+    );
+    std::fs::write(
+        w.data_dir().join("known_hosts"),
+        format!("{} {algo} {blob}\n", target.addr),
+    )
+    .expect("write known_hosts");
+
+    let out = w.run(&["--identity", &key, "check", "db"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("changed") && text.contains("walle server forget-key db"),
+        "{text}"
+    );
+    let out = w.run(&[
+        "--json",
+        "--identity",
+        &key,
+        "deploy",
+        "db",
+        "--branch",
+        "main",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        !target
+            .srv_root()
+            .join(format!("{}/current", &www["/srv/".len()..]))
+            .exists()
+    );
+
+    w.ok(&["server", "forget-key", "db"]);
+    let check = w.json(&["--identity", &key, "check", "db"]);
+    assert_eq!(check["ok"], true, "{check}");
+    let known = std::fs::read_to_string(w.data_dir().join("known_hosts")).expect("known_hosts");
+    assert!(!known.contains(blob), "the wrong key is gone: {known}");
+}
