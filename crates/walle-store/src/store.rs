@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use walle_core::model::Page;
 use walle_core::ports::StoreResult;
@@ -153,22 +154,66 @@ impl DieselStore {
 
 use diesel::r2d2;
 
+/// Applies the pending migrations while holding a database-wide lock, so that two processes
+/// starting on a fresh database do not both try to create the tables.
 fn run_migrations(conn: &mut AnyConnection) -> std::result::Result<Vec<String>, String> {
-    let names = match conn {
+    type Names = std::result::Result<Vec<String>, String>;
+    fn names<T: ToString>(r: diesel::migration::Result<Vec<T>>) -> Names {
+        r.map(|v| v.iter().map(ToString::to_string).collect())
+            .map_err(|e| e.to_string())
+    }
+    match conn {
         #[cfg(feature = "sqlite")]
-        AnyConnection::Sqlite(c) => c
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map(|v| v.iter().map(ToString::to_string).collect()),
+        AnyConnection::Sqlite(c) => {
+            use diesel::connection::{AnsiTransactionManager, TransactionManager};
+            // One IMMEDIATE transaction: a second migrator waits for the write lock, then finds
+            // nothing pending. diesel runs each migration in a savepoint inside it.
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+                .map_err(|e| e.to_string())?;
+            let result = names(c.run_pending_migrations(SQLITE_MIGRATIONS));
+            let end = if result.is_ok() {
+                AnsiTransactionManager::commit_transaction(c)
+            } else {
+                AnsiTransactionManager::rollback_transaction(c)
+            };
+            let applied = result?;
+            end.map_err(|e| e.to_string())?;
+            Ok(applied)
+        }
         #[cfg(feature = "mysql")]
-        AnyConnection::Mysql(c) => c
-            .run_pending_migrations(MYSQL_MIGRATIONS)
-            .map(|v| v.iter().map(ToString::to_string).collect()),
+        AnyConnection::Mysql(c) => {
+            use diesel::dsl::sql;
+            use diesel::sql_types::{Integer, Nullable};
+            let got: Option<i32> = diesel::select(sql::<Nullable<Integer>>(
+                "GET_LOCK('walle_store_migrations', 300)",
+            ))
+            .get_result(c)
+            .map_err(|e| e.to_string())?;
+            if got != Some(1) {
+                return Err("timed out waiting for another process's migrations".to_owned());
+            }
+            let result = names(c.run_pending_migrations(MYSQL_MIGRATIONS));
+            let unlocked = diesel::select(sql::<Nullable<Integer>>(
+                "RELEASE_LOCK('walle_store_migrations')",
+            ))
+            .get_result::<Option<i32>>(c);
+            let applied = result?;
+            unlocked.map_err(|e| e.to_string())?;
+            Ok(applied)
+        }
         #[cfg(feature = "postgres")]
-        AnyConnection::Pg(c) => c
-            .run_pending_migrations(POSTGRES_MIGRATIONS)
-            .map(|v| v.iter().map(ToString::to_string).collect()),
-    };
-    names.map_err(|e| e.to_string())
+        AnyConnection::Pg(c) => {
+            // Session-level advisory lock; the key is arbitrary but fixed ("walle" in ASCII).
+            diesel::sql_query("SELECT pg_advisory_lock(512735603813)")
+                .execute(c)
+                .map_err(|e| e.to_string())?;
+            let result = names(c.run_pending_migrations(POSTGRES_MIGRATIONS));
+            let unlocked = diesel::sql_query("SELECT pg_advisory_unlock(512735603813)").execute(c);
+            let applied = result?;
+            unlocked.map_err(|e| e.to_string())?;
+            Ok(applied)
+        }
+    }
 }
 
 fn pending(conn: &mut AnyConnection) -> std::result::Result<Vec<String>, String> {

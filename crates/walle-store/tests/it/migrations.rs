@@ -144,6 +144,34 @@ fn migrate_twice_and_revert(h: &Harness) {
     store.create_user(&new_user("After"), T0).unwrap();
 }
 
+/// Several processes starting at once on a fresh database: one migrates, the others wait.
+fn concurrent_opens_migrate_once(h: &Harness) {
+    let barrier = std::sync::Barrier::new(4);
+    let applied: Vec<usize> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    let options = StoreOptions {
+                        migrate: false,
+                        ..StoreOptions::default()
+                    };
+                    let store = DieselStore::open_with(h.url(), h.key(), &options).unwrap();
+                    barrier.wait();
+                    store.migrate().unwrap().len()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|j| j.join().unwrap()).collect()
+    });
+    assert_eq!(
+        applied.iter().sum::<usize>(),
+        tree("sqlite").len(),
+        "{applied:?}"
+    );
+    assert_eq!(h.open().pending_migrations().unwrap(), Vec::<String>::new());
+}
+
 fn secrets_are_sealed_at_rest(h: &Harness) {
     let store = h.open();
     let owner = user(&store, "Owner");
@@ -227,6 +255,7 @@ macro_rules! per_backend_raw {
 
 per_backend_raw!(
     migrate_twice_and_revert,
+    concurrent_opens_migrate_once,
     secrets_are_sealed_at_rest,
     tampered_rows_are_corrupt
 );
