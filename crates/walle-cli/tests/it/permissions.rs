@@ -160,3 +160,18 @@ fn an_owner_creates_accounts_directly_into_their_space() {
     );
     w.fails(3, &["--as", "owner@example.com", "user", "list"]);
 }
+
+#[test]
+fn blocked_users_can_do_nothing_and_nobody_blocks_themselves() {
+    let (w, _) = Walle::init();
+    w.json(&["user", "create", "dev@example.com", "--role", "DEVELOPER"]);
+    w.json(&["--as", "dev@example.com", "server", "list"]);
+    let v = w.json(&["user", "block", "dev@example.com"]);
+    assert_eq!(v["status"], "blocked");
+    let err = w.fails(3, &["--as", "dev@example.com", "server", "list"]);
+    assert!(err.contains("blocked"), "{err}");
+    w.json(&["user", "unblock", "dev@example.com"]);
+    w.json(&["--as", "dev@example.com", "server", "list"]);
+    let err = w.fails(3, &["user", "block", "admin@walle.local"]);
+    assert!(err.contains("themselves"), "{err}");
+}
