@@ -176,7 +176,8 @@ impl Action {
             Action::Edit => matches!(status, S::Submitted | S::Rejected),
             Action::Delete => matches!(status, S::Submitted | S::Approved | S::Rejected),
             Action::Deploy => matches!(status, S::Approved | S::Failed),
-            Action::RetryFailedHosts => status == S::Failed,
+            // A succeeded task may have failed hosts within a continue or max-fail policy.
+            Action::RetryFailedHosts => matches!(status, S::Failed | S::Succeeded),
             Action::Cancel | Action::Finish | Action::Recover => status == S::Deploying,
             Action::Rollback => status.is_finished(),
         }

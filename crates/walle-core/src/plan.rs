@@ -353,7 +353,7 @@ impl DeployPlan {
             if self.kind == PlanKind::Deploy {
                 let _ = writeln!(
                     o,
-                    "  upload into {} (seeded from the live release, changed files only), verify checksums",
+                    "  upload into {} (only files changed since the live release travel; unchanged ones are hard-linked), verify checksums",
                     h.release_dir
                 );
             } else {

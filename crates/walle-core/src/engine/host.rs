@@ -337,7 +337,7 @@ impl<'p> HostRun<'p> {
                 self.run(
                     ctx,
                     Step::Upload,
-                    &link_unchanged(prev_dir, &new_dir, chunk),
+                    &commands::link_unchanged(prev_dir, &new_dir, chunk),
                 )?;
             }
         }
@@ -624,20 +624,6 @@ pub(crate) fn manifest_file(meta: AbsPath, release: &ReleaseId, ext: &str) -> Ab
     let rel = crate::value::RelPath::new(&format!("{release}.{ext}"))
         .expect("release ids are safe path components");
     manifests_dir(meta).join(&rel)
-}
-
-/// Hard-links `files` (relative paths) of the release directory `previous` into `new`, creating
-/// their parent directories (GNU `cp -al --parents`).
-fn link_unchanged(previous: &AbsPath, new: &AbsPath, files: &[String]) -> crate::shell::Command {
-    crate::shell::Command::new("sh")
-        .args([
-            "-c",
-            "cd \"$1\" && d=$2 && shift 2 && cp -al --parents -- \"$@\" \"$d\"",
-            "sh",
-            previous.as_str(),
-            new.as_str(),
-        ])
-        .args(files.iter().cloned())
 }
 
 /// `<meta>/manifests`.

@@ -415,19 +415,30 @@ fn run_pipeline(
     let at = ports.clock.now();
     let success = error.is_none();
     let mut ledger = Vec::new();
+    let mut removed: Vec<(crate::ServerId, Vec<ReleaseId>)> = Vec::new();
     parallel_map(&mut hosts, limit, |h| {
-        let entries = h.ledger_entries(&ctx, at);
-        h.write_ledger(&ctx, &entries);
+        let mut entries = h.ledger_entries(&ctx, at);
+        let mut doomed = Vec::new();
         if h.state == HostState::Switched && success {
             let keep_also = h.previous.clone();
-            h.cleanup(&ctx, Some(&plan.release), keep_also.as_ref());
+            doomed = h.cleanup(&ctx, Some(&plan.release), keep_also.as_ref());
+            entries.extend(removed_entries(ports, &ctx, h.plan.server, &doomed, at));
         }
+        h.write_ledger(&ctx, &entries);
         h.unlock(&ctx);
         h.session = None;
-        entries
+        (entries, (h.plan.server, doomed))
     })
     .into_iter()
-    .for_each(|mut e| ledger.append(&mut e));
+    .for_each(|(mut e, r)| {
+        ledger.append(&mut e);
+        removed.push(r);
+    });
+    record_release_states(ports, &hosts, &removed, release);
+    if !out.built && hosts.iter().any(|h| h.state == HostState::Switched) {
+        // A rollback (or a retry) made an existing release live again.
+        let _ = ports.store.set_release_status(release, ReleaseStatus::Live);
+    }
     if let Err(e) = ports.store.append_ledger(&ledger) {
         emit.error(
             None,
@@ -620,5 +631,76 @@ fn notify(
             exit_code: None,
             at: ports.clock.now(),
         });
+    }
+}
+
+/// Ledger entries for the releases cleanup removed from a host (their commit from the store).
+fn removed_entries(
+    ports: &Ports<'_>,
+    ctx: &HostCtx<'_>,
+    server: crate::ServerId,
+    doomed: &[ReleaseId],
+    at: crate::Timestamp,
+) -> Vec<crate::model::LedgerEntry> {
+    doomed
+        .iter()
+        .filter_map(|id| {
+            let commit = ports.store.release(id).ok()?.commit;
+            Some(crate::model::LedgerEntry {
+                server,
+                release: id.clone(),
+                commit,
+                task: ctx.task,
+                actor: ctx.actor,
+                status: crate::model::LedgerStatus::Removed,
+                previous: None,
+                at,
+            })
+        })
+        .collect()
+}
+
+/// Fleet-level release states in the store: the releases replaced on every host that switched are
+/// superseded (unless a host that did not switch still runs them), and a release removed from every
+/// host that ran cleanup is removed.
+fn record_release_states(
+    ports: &Ports<'_>,
+    hosts: &[HostRun<'_>],
+    removed: &[(crate::ServerId, Vec<ReleaseId>)],
+    release: &ReleaseId,
+) {
+    use std::collections::BTreeSet;
+    let still_live: BTreeSet<&ReleaseId> = hosts
+        .iter()
+        .filter(|h| h.state != HostState::Switched)
+        .filter_map(|h| h.previous.as_ref())
+        .collect();
+    let replaced: BTreeSet<&ReleaseId> = hosts
+        .iter()
+        .filter(|h| h.state == HostState::Switched)
+        .filter_map(|h| h.previous.as_ref())
+        .filter(|p| *p != release && !still_live.contains(p))
+        .collect();
+    for id in replaced {
+        let _ = ports
+            .store
+            .set_release_status(id, ReleaseStatus::Superseded);
+    }
+    let cleaned: Vec<&Vec<ReleaseId>> = removed
+        .iter()
+        .filter(|(server, _)| {
+            hosts
+                .iter()
+                .any(|h| h.plan.server == *server && h.state == HostState::Switched)
+        })
+        .map(|(_, d)| d)
+        .collect();
+    if let Some((first, rest)) = cleaned.split_first() {
+        for id in first
+            .iter()
+            .filter(|id| rest.iter().all(|d| d.contains(id)))
+        {
+            let _ = ports.store.set_release_status(id, ReleaseStatus::Removed);
+        }
     }
 }

@@ -267,7 +267,7 @@ fn delete_only_before_deploy() {
             deploy alice                     => 7 deploying: deploy started by alice (attempt 1)
             delete alice                     => error: cannot delete: task 7 is deploying; only cancel is allowed
             succeed                          => 7 succeeded: deploy succeeded
-            delete alice                     => error: cannot delete: task 7 has succeeded; only roll back is allowed
+            delete alice                     => error: cannot delete: task 7 has succeeded; allowed: retry failed hosts, roll back
         "#]],
     );
 }
@@ -301,7 +301,7 @@ fn failure_retry_and_retry_failed_hosts() {
             retry-failed bob 1=switched 2=switched 3=switched => error: task 7 has no failed hosts to retry: every server switched to the new release
             deploy bob                       => 7 deploying: retry requested by bob on servers 1, 2, 3; deploy started by bob (attempt 4)
             succeed                          => 7 succeeded: deploy succeeded
-            retry-failed bob                 => error: cannot retry failed hosts: task 7 has succeeded; only roll back is allowed
+            retry-failed bob                 => 7 deploying: retry requested by bob on servers 1, 2, 3; deploy started by bob (attempt 5)
         "#]],
     );
 }
@@ -685,7 +685,7 @@ fn transition_matrix() {
         approved          -        -        -       ok       ok        -        -        -        -        -
         rejected          -        -       ok       ok        -        -        -        -        -        -
         deploying         -        -        -        -        -        -       ok       ok       ok        -
-        succeeded         -        -        -        -        -        -        -        -        -       ok
+        succeeded         -        -        -        -        -       ok        -        -        -       ok
         failed            -        -        -        -       ok       ok        -        -        -       ok
         cancelled         -        -        -        -        -        -        -        -        -       ok
     "#]]
@@ -705,7 +705,7 @@ fn offered_actions() {
         approved: delete, deploy
         rejected: edit, delete
         deploying: cancel
-        succeeded: roll back
+        succeeded: retry failed hosts, roll back
         failed: deploy, retry failed hosts, roll back
         cancelled: roll back
     "#]]
@@ -1071,10 +1071,11 @@ impl Sim {
         let who = || actor(args[0]);
         let now = self.now;
         let e = |e: &dyn std::fmt::Display| e.to_string();
-        if let Some(id) = self.current {
-            if self.deleted.contains(&id) && !matches!(*cmd, "submit" | "policy" | "task") {
-                return Err(format!("task {id} is gone"));
-            }
+        if let Some(id) = self.current
+            && self.deleted.contains(&id)
+            && !matches!(*cmd, "submit" | "policy" | "task")
+        {
+            return Err(format!("task {id} is gone"));
         }
         match *cmd {
             "policy" => {

@@ -21,29 +21,19 @@ pub fn remove_all(paths: &[AbsPath]) -> Command {
         .args(paths.iter().map(|d| d.to_string()))
 }
 
-/// Removes `paths` (relative to `dir`) so that fresh copies can be unpacked without writing through
-/// hard links shared with the previous release.
-pub fn remove_relative(dir: &AbsPath, paths: &[String]) -> Command {
-    // `$1` is the directory; the rest are paths relative to it. `--` guards names starting with '-'.
+/// Hard-links `files` (paths relative to the release directory `previous`) into the release
+/// directory `new`, creating their parent directories (GNU `cp -al --parents`). Unchanged files of
+/// an incremental transfer travel this way instead of over the network.
+pub fn link_unchanged(previous: &AbsPath, new: &AbsPath, files: &[String]) -> Command {
     Command::new("sh")
         .args([
             "-c",
-            "cd \"$1\" && shift && rm -rf -- \"$@\"",
+            "cd \"$1\" && d=$2 && shift 2 && cp -al --parents -- \"$@\" \"$d\"",
             "sh",
-            dir.as_str(),
+            previous.as_str(),
+            new.as_str(),
         ])
-        .args(paths.iter().cloned())
-}
-
-/// Seeds `new` from `previous` with hard links (`cp -al`), replacing anything already at `new`.
-pub fn seed_from(previous: &AbsPath, new: &AbsPath) -> Command {
-    Command::new("sh").args([
-        "-c",
-        "rm -rf -- \"$2\" && cp -al -- \"$1\" \"$2\"",
-        "sh",
-        previous.as_str(),
-        new.as_str(),
-    ])
+        .args(files.iter().cloned())
 }
 
 /// Lists the entries of a directory, one per line (nothing when it does not exist).

@@ -115,44 +115,44 @@ fn git_branch_minimal() {
         &task(branch("main"), TaskKind::Deploy),
         None,
         expect![[r#"
-        deploy release 29_78_20190225_190422
-          webroot   /srv/www/current -> /srv/www/releases/29_78_20190225_190422
-          releases  /srv/www/releases (keep 3)
-          strategy  prepare 10 host(s) at a time, switch all hosts at once, any failure aborts all
-        variables
-          WEBROOT='/srv/www/current'
-          CURRENT_RELEASE='/srv/www/releases'
-          VERSION='29_78_20190225_190422'
-          BRANCH='main'
-          TAG=''
-          COMMIT_ID=''
-          PROJECT_NAME='shop api'
-          PROJECT_ID='29'
-          TASK_NAME='release "v2" it'\''s big'
-          TASK_ID='78'
-          DEPLOY_USER='alice'
-          DEPLOY_TIME='20190225-19:04:22'
-          RELEASE_PATH='/srv/www/releases/29_78_20190225_190422'
-        on the deploy host
-          fetch git ssh://git@example.com/shop.git into /var/lib/walle/cache/29
-          resolve head of branch main
-          export into /var/lib/walle/builds/29_78_20190225_190422 (everything; never .git/.svn)
-          package with a SHA-256 manifest
-        on web1 (deploy@10.0.0.1:22)
-          connect, verify host key, lock /srv/www/releases/.walle/lock
-          mkdir -p -- /srv/www/releases /srv/www/releases/shared /srv/www/releases/.walle
-          upload into /srv/www/releases/29_78_20190225_190422 (seeded from the live release, changed files only), verify checksums
-          -- barrier: every host prepared --
-          switch /srv/www/current -> /srv/www/releases/29_78_20190225_190422 (atomic rename, verified)
-          record in /srv/www/releases/.walle/ledger, clean up beyond 3 releases, unlock
-        on web2 (deploy@web2.example.com:22)
-          connect, verify host key, lock /srv/www/releases/.walle/lock
-          mkdir -p -- /srv/www/releases /srv/www/releases/shared /srv/www/releases/.walle
-          upload into /srv/www/releases/29_78_20190225_190422 (seeded from the live release, changed files only), verify checksums
-          -- barrier: every host prepared --
-          switch /srv/www/current -> /srv/www/releases/29_78_20190225_190422 (atomic rename, verified)
-          record in /srv/www/releases/.walle/ledger, clean up beyond 3 releases, unlock
-    "#]],
+            deploy release 29_78_20190225_190422
+              webroot   /srv/www/current -> /srv/www/releases/29_78_20190225_190422
+              releases  /srv/www/releases (keep 3)
+              strategy  prepare 10 host(s) at a time, switch all hosts at once, any failure aborts all
+            variables
+              WEBROOT='/srv/www/current'
+              CURRENT_RELEASE='/srv/www/releases'
+              VERSION='29_78_20190225_190422'
+              BRANCH='main'
+              TAG=''
+              COMMIT_ID=''
+              PROJECT_NAME='shop api'
+              PROJECT_ID='29'
+              TASK_NAME='release "v2" it'\''s big'
+              TASK_ID='78'
+              DEPLOY_USER='alice'
+              DEPLOY_TIME='20190225-19:04:22'
+              RELEASE_PATH='/srv/www/releases/29_78_20190225_190422'
+            on the deploy host
+              fetch git ssh://git@example.com/shop.git into /var/lib/walle/cache/29
+              resolve head of branch main
+              export into /var/lib/walle/builds/29_78_20190225_190422 (everything; never .git/.svn)
+              package with a SHA-256 manifest
+            on web1 (deploy@10.0.0.1:22)
+              connect, verify host key, lock /srv/www/releases/.walle/lock
+              mkdir -p -- /srv/www/releases /srv/www/releases/shared /srv/www/releases/.walle
+              upload into /srv/www/releases/29_78_20190225_190422 (only files changed since the live release travel; unchanged ones are hard-linked), verify checksums
+              -- barrier: every host prepared --
+              switch /srv/www/current -> /srv/www/releases/29_78_20190225_190422 (atomic rename, verified)
+              record in /srv/www/releases/.walle/ledger, clean up beyond 3 releases, unlock
+            on web2 (deploy@web2.example.com:22)
+              connect, verify host key, lock /srv/www/releases/.walle/lock
+              mkdir -p -- /srv/www/releases /srv/www/releases/shared /srv/www/releases/.walle
+              upload into /srv/www/releases/29_78_20190225_190422 (only files changed since the live release travel; unchanged ones are hard-linked), verify checksums
+              -- barrier: every host prepared --
+              switch /srv/www/current -> /srv/www/releases/29_78_20190225_190422 (atomic rename, verified)
+              record in /srv/www/releases/.walle/ledger, clean up beyond 3 releases, unlock
+        "#]],
     );
 }
 
@@ -198,59 +198,59 @@ fn git_tag_with_hooks_filters_shared_and_hostile_variables() {
         &t,
         Some("0123456789abcdef0123456789abcdef01234567"),
         expect![[r#"
-        deploy release 29_78_20190225_190422
-          webroot   /srv/www/current -> /srv/www/releases/29_78_20190225_190422
-          releases  /srv/www/releases (keep 3)
-          strategy  prepare 10 host(s) at a time, switch in batches of 1, tolerate 50% failed hosts
-          health    3 attempt(s), 2s apart, 5s each
-        variables
-          CURRENT_RELEASE='/srv/www/releases'
-          VERSION='29_78_20190225_190422'
-          BRANCH=''
-          TAG='v2.0.0'
-          COMMIT_ID='0123456789abcdef0123456789abcdef01234567'
-          PROJECT_NAME='shop api'
-          PROJECT_ID='29'
-          TASK_NAME='release "v2" it'\''s big'
-          TASK_ID='78'
-          DEPLOY_USER='alice'
-          DEPLOY_TIME='20190225-19:04:22'
-          RELEASE_PATH='/srv/www/releases/29_78_20190225_190422'
-          EVIL='$(rm -rf /); echo '\''x'\'''
-          WEBROOT='/override'
-          EMPTY=''
-        on the deploy host
-          fetch git ssh://git@example.com/shop.git into /var/lib/walle/cache/29
-          resolve commit 0123456789abcdef0123456789abcdef01234567
-          pre-deploy: (in /var/lib/walle/cache/29) echo pre $BRANCH
-          export into /var/lib/walle/builds/29_78_20190225_190422 (excluding *.log, tests; never .git/.svn)
-          build: (in /var/lib/walle/builds/29_78_20190225_190422) make build
-          package with a SHA-256 manifest
-        on web1 (deploy@10.0.0.1:22)
-          connect, verify host key, lock /srv/www/releases/.walle/lock
-          mkdir -p -- /srv/www/releases /srv/www/releases/shared /srv/www/releases/.walle
-          upload into /srv/www/releases/29_78_20190225_190422 (seeded from the live release, changed files only), verify checksums
-          link shared: sh -c 's="$1/$3"; r="$2/$3"; if [ ! -e "$s" ]; then mkdir -p -- "$(dirname -- "$s")"; if [ -d "$r" ] && [ ! -L "$r" ]; then cp -a -- "$r" "$s"; else mkdir -p -- "$s"; fi; fi; rm -rf -- "$r" && mkdir -p -- "$(dirname -- "$r")" && ln -s -- "$s" "$r"' sh /srv/www/releases/shared /srv/www/releases/29_78_20190225_190422 storage/logs
-          link shared: sh -c 's="$1/$3"; r="$2/$3"; if [ ! -e "$s" ]; then mkdir -p -- "$(dirname -- "$s")"; if [ -f "$r" ] && [ ! -L "$r" ]; then cp -p -- "$r" "$s"; else : > "$s"; fi; fi; rm -rf -- "$r" && mkdir -p -- "$(dirname -- "$r")" && ln -s -- "$s" "$r"' sh /srv/www/releases/shared /srv/www/releases/29_78_20190225_190422 .env
-          pre-release: (in /srv/www/releases/29_78_20190225_190422) test -f index.php
-          -- barrier: every host prepared --
-          switch /srv/www/current -> /srv/www/releases/29_78_20190225_190422 (atomic rename, verified)
-          health check: sh -c 'if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time "$2" -- "$1"; else wget -q -O /dev/null -T "$2" -- "$1"; fi' sh 'http://127.0.0.1:8080/health?a=1&b=2' 5
-          post-release: (in /srv/www/current) systemctl reload php-fpm
-          record in /srv/www/releases/.walle/ledger, clean up beyond 3 releases, unlock
-        on web2 (deploy@web2.example.com:22)
-          connect, verify host key, lock /srv/www/releases/.walle/lock
-          mkdir -p -- /srv/www/releases /srv/www/releases/shared /srv/www/releases/.walle
-          upload into /srv/www/releases/29_78_20190225_190422 (seeded from the live release, changed files only), verify checksums
-          link shared: sh -c 's="$1/$3"; r="$2/$3"; if [ ! -e "$s" ]; then mkdir -p -- "$(dirname -- "$s")"; if [ -d "$r" ] && [ ! -L "$r" ]; then cp -a -- "$r" "$s"; else mkdir -p -- "$s"; fi; fi; rm -rf -- "$r" && mkdir -p -- "$(dirname -- "$r")" && ln -s -- "$s" "$r"' sh /srv/www/releases/shared /srv/www/releases/29_78_20190225_190422 storage/logs
-          link shared: sh -c 's="$1/$3"; r="$2/$3"; if [ ! -e "$s" ]; then mkdir -p -- "$(dirname -- "$s")"; if [ -f "$r" ] && [ ! -L "$r" ]; then cp -p -- "$r" "$s"; else : > "$s"; fi; fi; rm -rf -- "$r" && mkdir -p -- "$(dirname -- "$r")" && ln -s -- "$s" "$r"' sh /srv/www/releases/shared /srv/www/releases/29_78_20190225_190422 .env
-          pre-release: (in /srv/www/releases/29_78_20190225_190422) test -f index.php
-          -- barrier: every host prepared --
-          switch /srv/www/current -> /srv/www/releases/29_78_20190225_190422 (atomic rename, verified)
-          health check: sh -c 'if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time "$2" -- "$1"; else wget -q -O /dev/null -T "$2" -- "$1"; fi' sh 'http://127.0.0.1:8080/health?a=1&b=2' 5
-          post-release: (in /srv/www/current) systemctl reload php-fpm
-          record in /srv/www/releases/.walle/ledger, clean up beyond 3 releases, unlock
-    "#]],
+            deploy release 29_78_20190225_190422
+              webroot   /srv/www/current -> /srv/www/releases/29_78_20190225_190422
+              releases  /srv/www/releases (keep 3)
+              strategy  prepare 10 host(s) at a time, switch in batches of 1, tolerate 50% failed hosts
+              health    3 attempt(s), 2s apart, 5s each
+            variables
+              CURRENT_RELEASE='/srv/www/releases'
+              VERSION='29_78_20190225_190422'
+              BRANCH=''
+              TAG='v2.0.0'
+              COMMIT_ID='0123456789abcdef0123456789abcdef01234567'
+              PROJECT_NAME='shop api'
+              PROJECT_ID='29'
+              TASK_NAME='release "v2" it'\''s big'
+              TASK_ID='78'
+              DEPLOY_USER='alice'
+              DEPLOY_TIME='20190225-19:04:22'
+              RELEASE_PATH='/srv/www/releases/29_78_20190225_190422'
+              EVIL='$(rm -rf /); echo '\''x'\'''
+              WEBROOT='/override'
+              EMPTY=''
+            on the deploy host
+              fetch git ssh://git@example.com/shop.git into /var/lib/walle/cache/29
+              resolve commit 0123456789abcdef0123456789abcdef01234567
+              pre-deploy: (in /var/lib/walle/cache/29) echo pre $BRANCH
+              export into /var/lib/walle/builds/29_78_20190225_190422 (excluding *.log, tests; never .git/.svn)
+              build: (in /var/lib/walle/builds/29_78_20190225_190422) make build
+              package with a SHA-256 manifest
+            on web1 (deploy@10.0.0.1:22)
+              connect, verify host key, lock /srv/www/releases/.walle/lock
+              mkdir -p -- /srv/www/releases /srv/www/releases/shared /srv/www/releases/.walle
+              upload into /srv/www/releases/29_78_20190225_190422 (only files changed since the live release travel; unchanged ones are hard-linked), verify checksums
+              link shared: sh -c 's="$1/$3"; r="$2/$3"; if [ ! -e "$s" ]; then mkdir -p -- "$(dirname -- "$s")"; if [ -d "$r" ] && [ ! -L "$r" ]; then cp -a -- "$r" "$s"; else mkdir -p -- "$s"; fi; fi; rm -rf -- "$r" && mkdir -p -- "$(dirname -- "$r")" && ln -s -- "$s" "$r"' sh /srv/www/releases/shared /srv/www/releases/29_78_20190225_190422 storage/logs
+              link shared: sh -c 's="$1/$3"; r="$2/$3"; if [ ! -e "$s" ]; then mkdir -p -- "$(dirname -- "$s")"; if [ -f "$r" ] && [ ! -L "$r" ]; then cp -p -- "$r" "$s"; else : > "$s"; fi; fi; rm -rf -- "$r" && mkdir -p -- "$(dirname -- "$r")" && ln -s -- "$s" "$r"' sh /srv/www/releases/shared /srv/www/releases/29_78_20190225_190422 .env
+              pre-release: (in /srv/www/releases/29_78_20190225_190422) test -f index.php
+              -- barrier: every host prepared --
+              switch /srv/www/current -> /srv/www/releases/29_78_20190225_190422 (atomic rename, verified)
+              health check: sh -c 'if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time "$2" -- "$1"; else wget -q -O /dev/null -T "$2" -- "$1"; fi' sh 'http://127.0.0.1:8080/health?a=1&b=2' 5
+              post-release: (in /srv/www/current) systemctl reload php-fpm
+              record in /srv/www/releases/.walle/ledger, clean up beyond 3 releases, unlock
+            on web2 (deploy@web2.example.com:22)
+              connect, verify host key, lock /srv/www/releases/.walle/lock
+              mkdir -p -- /srv/www/releases /srv/www/releases/shared /srv/www/releases/.walle
+              upload into /srv/www/releases/29_78_20190225_190422 (only files changed since the live release travel; unchanged ones are hard-linked), verify checksums
+              link shared: sh -c 's="$1/$3"; r="$2/$3"; if [ ! -e "$s" ]; then mkdir -p -- "$(dirname -- "$s")"; if [ -d "$r" ] && [ ! -L "$r" ]; then cp -a -- "$r" "$s"; else mkdir -p -- "$s"; fi; fi; rm -rf -- "$r" && mkdir -p -- "$(dirname -- "$r")" && ln -s -- "$s" "$r"' sh /srv/www/releases/shared /srv/www/releases/29_78_20190225_190422 storage/logs
+              link shared: sh -c 's="$1/$3"; r="$2/$3"; if [ ! -e "$s" ]; then mkdir -p -- "$(dirname -- "$s")"; if [ -f "$r" ] && [ ! -L "$r" ]; then cp -p -- "$r" "$s"; else : > "$s"; fi; fi; rm -rf -- "$r" && mkdir -p -- "$(dirname -- "$r")" && ln -s -- "$s" "$r"' sh /srv/www/releases/shared /srv/www/releases/29_78_20190225_190422 .env
+              pre-release: (in /srv/www/releases/29_78_20190225_190422) test -f index.php
+              -- barrier: every host prepared --
+              switch /srv/www/current -> /srv/www/releases/29_78_20190225_190422 (atomic rename, verified)
+              health check: sh -c 'if command -v curl >/dev/null 2>&1; then curl -fsS -o /dev/null --max-time "$2" -- "$1"; else wget -q -O /dev/null -T "$2" -- "$1"; fi' sh 'http://127.0.0.1:8080/health?a=1&b=2' 5
+              post-release: (in /srv/www/current) systemctl reload php-fpm
+              record in /srv/www/releases/.walle/ledger, clean up beyond 3 releases, unlock
+        "#]],
     );
 }
 
@@ -273,44 +273,44 @@ fn svn_branch_with_include_list() {
         &t,
         None,
         expect![[r#"
-        deploy release 29_78_20190225_190422
-          webroot   /srv/www/current -> /srv/www/releases/29_78_20190225_190422
-          releases  /srv/www/releases (keep 3)
-          strategy  prepare 10 host(s) at a time, switch all hosts at once, any failure aborts all
-        variables
-          WEBROOT='/srv/www/current'
-          CURRENT_RELEASE='/srv/www/releases'
-          VERSION='29_78_20190225_190422'
-          BRANCH='trunk'
-          TAG=''
-          COMMIT_ID='1234'
-          PROJECT_NAME='shop api'
-          PROJECT_ID='29'
-          TASK_NAME='release "v2" it'\''s big'
-          TASK_ID='78'
-          DEPLOY_USER='alice'
-          DEPLOY_TIME='20190225-19:04:22'
-          RELEASE_PATH='/srv/www/releases/29_78_20190225_190422'
-        on the deploy host
-          fetch svn svn://svn.example.com/shop into /var/lib/walle/cache/29
-          resolve commit 1234
-          export into /var/lib/walle/builds/29_78_20190225_190422 (only public, *.php; never .git/.svn)
-          package with a SHA-256 manifest
-        on web1 (deploy@10.0.0.1:22)
-          connect, verify host key, lock /srv/www/releases/.walle/lock
-          mkdir -p -- /srv/www/releases /srv/www/releases/shared /srv/www/releases/.walle
-          upload into /srv/www/releases/29_78_20190225_190422 (seeded from the live release, changed files only), verify checksums
-          -- barrier: every host prepared --
-          switch /srv/www/current -> /srv/www/releases/29_78_20190225_190422 (atomic rename, verified)
-          record in /srv/www/releases/.walle/ledger, clean up beyond 3 releases, unlock
-        on web2 (deploy@web2.example.com:22)
-          connect, verify host key, lock /srv/www/releases/.walle/lock
-          mkdir -p -- /srv/www/releases /srv/www/releases/shared /srv/www/releases/.walle
-          upload into /srv/www/releases/29_78_20190225_190422 (seeded from the live release, changed files only), verify checksums
-          -- barrier: every host prepared --
-          switch /srv/www/current -> /srv/www/releases/29_78_20190225_190422 (atomic rename, verified)
-          record in /srv/www/releases/.walle/ledger, clean up beyond 3 releases, unlock
-    "#]],
+            deploy release 29_78_20190225_190422
+              webroot   /srv/www/current -> /srv/www/releases/29_78_20190225_190422
+              releases  /srv/www/releases (keep 3)
+              strategy  prepare 10 host(s) at a time, switch all hosts at once, any failure aborts all
+            variables
+              WEBROOT='/srv/www/current'
+              CURRENT_RELEASE='/srv/www/releases'
+              VERSION='29_78_20190225_190422'
+              BRANCH='trunk'
+              TAG=''
+              COMMIT_ID='1234'
+              PROJECT_NAME='shop api'
+              PROJECT_ID='29'
+              TASK_NAME='release "v2" it'\''s big'
+              TASK_ID='78'
+              DEPLOY_USER='alice'
+              DEPLOY_TIME='20190225-19:04:22'
+              RELEASE_PATH='/srv/www/releases/29_78_20190225_190422'
+            on the deploy host
+              fetch svn svn://svn.example.com/shop into /var/lib/walle/cache/29
+              resolve commit 1234
+              export into /var/lib/walle/builds/29_78_20190225_190422 (only public, *.php; never .git/.svn)
+              package with a SHA-256 manifest
+            on web1 (deploy@10.0.0.1:22)
+              connect, verify host key, lock /srv/www/releases/.walle/lock
+              mkdir -p -- /srv/www/releases /srv/www/releases/shared /srv/www/releases/.walle
+              upload into /srv/www/releases/29_78_20190225_190422 (only files changed since the live release travel; unchanged ones are hard-linked), verify checksums
+              -- barrier: every host prepared --
+              switch /srv/www/current -> /srv/www/releases/29_78_20190225_190422 (atomic rename, verified)
+              record in /srv/www/releases/.walle/ledger, clean up beyond 3 releases, unlock
+            on web2 (deploy@web2.example.com:22)
+              connect, verify host key, lock /srv/www/releases/.walle/lock
+              mkdir -p -- /srv/www/releases /srv/www/releases/shared /srv/www/releases/.walle
+              upload into /srv/www/releases/29_78_20190225_190422 (only files changed since the live release travel; unchanged ones are hard-linked), verify checksums
+              -- barrier: every host prepared --
+              switch /srv/www/current -> /srv/www/releases/29_78_20190225_190422 (atomic rename, verified)
+              record in /srv/www/releases/.walle/ledger, clean up beyond 3 releases, unlock
+        "#]],
     );
 }
 

@@ -274,7 +274,7 @@ pub trait Session: Send {
         mode: u32,
     ) -> Result<u64, TransportError>;
 
-    /// Streams a tar archive into the existing directory `dest_dir` and unpacks it there, refusing
+    /// Streams a tar archive into the existing, empty directory `dest_dir` and unpacks it there, refusing
     /// entries that would escape it (absolute paths, `..`, links pointing outside).
     fn unpack(
         &mut self,
