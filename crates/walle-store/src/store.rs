@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use walle_core::model::Page;
 use walle_core::ports::StoreResult;
@@ -182,6 +181,7 @@ fn run_migrations(conn: &mut AnyConnection) -> std::result::Result<Vec<String>, 
         }
         #[cfg(feature = "mysql")]
         AnyConnection::Mysql(c) => {
+            use diesel::RunQueryDsl;
             use diesel::dsl::sql;
             use diesel::sql_types::{Integer, Nullable};
             let got: Option<i32> = diesel::select(sql::<Nullable<Integer>>(
@@ -203,6 +203,7 @@ fn run_migrations(conn: &mut AnyConnection) -> std::result::Result<Vec<String>, 
         }
         #[cfg(feature = "postgres")]
         AnyConnection::Pg(c) => {
+            use diesel::RunQueryDsl;
             // Session-level advisory lock; the key is arbitrary but fixed ("walle" in ASCII).
             diesel::sql_query("SELECT pg_advisory_lock(512735603813)")
                 .execute(c)
