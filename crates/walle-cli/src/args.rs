@@ -458,6 +458,12 @@ pub enum ProjectCmd {
         /// Name.
         name: String,
     },
+    /// Break the project's deploy lock (after a deploying process was killed); recorded in the
+    /// audit log. A running deploy that loses its lock stops before switching any more hosts.
+    Unlock {
+        /// Name.
+        name: String,
+    },
     /// Test the project for real (same as `walle check`).
     Check(CheckArgs),
 }

@@ -207,6 +207,31 @@ pub fn run(ctx: &Ctx, cmd: &ProjectCmd) -> anyhow::Result<Report> {
                 format!("deleted project {}", project.spec.name),
             ))
         }
+        ProjectCmd::Unlock { name } => {
+            let project = ctx.project_by_name(&space, name)?;
+            ctx.check(
+                &who,
+                Action::LockForceUnlock,
+                &Resource::Project(ctx.project_ref(&project)?),
+            )?;
+            let key = walle_core::model::LockKey::project(project.id);
+            let broken = ctx.store.force_release(&key, who.user.id, ctx.now())?;
+            let text = match &broken {
+                Some(l) => format!(
+                    "broke the deploy lock of {} held by {} since {}",
+                    project.spec.name, l.holder, l.acquired_at
+                ),
+                None => format!("project {} was not locked", project.spec.name),
+            };
+            Ok(Report::new(
+                &serde_json::json!({
+                    "project": project.spec.name.as_str(),
+                    "was_locked": broken.is_some(),
+                    "holder": broken.as_ref().map(|l| l.holder.clone()),
+                }),
+                text,
+            ))
+        }
         ProjectCmd::Check(args) => crate::check::run(ctx, args),
     }
 }

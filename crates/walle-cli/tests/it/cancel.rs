@@ -100,3 +100,21 @@ fn a_second_deploy_of_a_busy_project_is_locked_out() {
     let t = w.json(&["task", "show", "2"]);
     assert_eq!(t["status"], "approved", "{t}");
 }
+
+#[test]
+fn a_killed_deploy_is_unlocked_and_recovered() {
+    let (w, _) = Walle::init();
+    let (mut child, www) = slow_deploy(&w);
+    child.kill().expect("kill -9 the deploying process");
+    let _ = child.wait();
+    // Its lease is still held: a new deploy is locked out until a MASTER breaks the lock.
+    w.fails(5, &["deploy", "slow", "--branch", "main"]);
+    let v = w.json(&["project", "unlock", "slow"]);
+    assert_eq!(v["was_locked"], true, "{v}");
+    // Nobody runs task 1 any more: cancelling it records it as failed.
+    let t = w.json(&["task", "cancel", "1"]);
+    assert_eq!(t["status"], "failed", "{t}");
+    assert!(!www.join("current").exists());
+    let again = w.json(&["project", "unlock", "slow"]);
+    assert_eq!(again["was_locked"], false);
+}
