@@ -13,7 +13,7 @@ fn slow_deploy(w: &Walle) -> (Child, std::path::PathBuf) {
     let www = w.scratch().join("www");
     let file = w.scratch().join("p.toml");
     let mut toml = project_toml("slow", &repo, &www, &["here"], false);
-    toml.push_str("\n[hooks]\npost_deploy = [\"sleep 3\"]\n");
+    toml.push_str("\n[hooks]\npost_deploy = [\"sleep 5\"]\n");
     std::fs::write(&file, toml).expect("write");
     w.json(&["project", "create", "--from", file.to_str().expect("utf-8")]);
     let child = w
