@@ -162,13 +162,49 @@ impl Ctx {
             )));
         }
         let store = crate::store::open(&paths, false)?;
-        Ok(Ctx {
+        let ctx = Ctx {
             global: global.clone(),
             paths,
             config,
             store,
             clock: SystemClock,
-        })
+        };
+        ctx.recover_interrupted_deploys();
+        Ok(ctx)
+    }
+
+    /// A deploy whose process died (crash, `kill -9`, reboot) leaves its task deploying, and its
+    /// project lease lapses within a minute (a running deploy renews it every 20 s). Every command
+    /// first marks such tasks failed, with an audit entry, so no task stays stuck deploying; the
+    /// task can then be deployed again or its failed hosts retried.
+    fn recover_interrupted_deploys(&self) {
+        let filter = walle_core::ports::TaskFilter {
+            statuses: vec![walle_core::model::TaskStatus::Deploying],
+            ..Default::default()
+        };
+        let Ok(stuck) = self
+            .store
+            .list_tasks(&filter, walle_core::model::Page::number(1, 1000))
+        else {
+            return;
+        };
+        let now = self.now();
+        for task in stuck.items {
+            let key = walle_core::model::LockKey::project(task.project);
+            if !matches!(self.store.current_lease(&key, now), Ok(None)) {
+                continue;
+            }
+            let Ok(t) = task.recover(now) else { continue };
+            if self.store.update_task(&t.task, t.from).is_ok() {
+                let _ = self.store.append_audit(&NewAuditEntry {
+                    actor: None,
+                    action: "task.recover".to_owned(),
+                    target: format!("task:{}", task.id),
+                    details: walle_core::lifecycle::RECOVERED_REASON.to_owned(),
+                    at: now,
+                });
+            }
+        }
     }
 
     /// Now.

@@ -92,12 +92,11 @@ impl TestHost {
     /// or else found among `ip netns pids`.
     pub fn sshd_pid(&self) -> anyhow::Result<u32> {
         let needle = self.sshd_config.to_string_lossy().into_owned();
-        if let Ok(raw) = std::fs::read_to_string(&self.sshd_pid_file) {
-            if let Ok(pid) = raw.trim().parse::<u32>() {
-                if cmdline_contains(pid, &needle) {
-                    return Ok(pid);
-                }
-            }
+        if let Ok(raw) = std::fs::read_to_string(&self.sshd_pid_file)
+            && let Ok(pid) = raw.trim().parse::<u32>()
+            && cmdline_contains(pid, &needle)
+        {
+            return Ok(pid);
         }
         let pids = crate::cmd::run(Command::new("ip").args(["netns", "pids", &self.netns]))?;
         for pid in pids

@@ -40,15 +40,7 @@ fn quickstart_deploys_twice_rolls_back_and_the_webroot_points_to_v1() {
         .expect("v1 commit")
         .to_owned();
     let info = std::fs::read_to_string(www.join("current/BUILD_INFO")).expect("BUILD_INFO");
-    // FIXME(walle-core engine): build hooks run with an empty COMMIT_ID, because
-    // `engine/build.rs` runs the hook commands of the plan built before the commit was resolved
-    // (only the host plan is rebuilt with it). Once fixed, this is `commit_v1`.
-    let expected_commit = if info.trim_end().ends_with(&commit_v1) {
-        commit_v1.as_str()
-    } else {
-        ""
-    };
-    assert_eq!(info, format!("built from commit {expected_commit}\n"));
+    assert_eq!(info, format!("built from commit {commit_v1}\n"));
     assert!(!www.join("current/.git").exists());
 
     // The store agrees, and the same data dir works with the ordinary commands.

@@ -8,12 +8,15 @@ use crate::ports::{Artifact, ConnectOptions, HostTarget, RunOptions};
 use crate::value::{CommitId, HostName, Port, ReleaseId, SshUser};
 
 /// Builds the release on the deploy host; returns the exact commit and the packaged artifact.
+/// `replan` rebuilds the deploy-host plan once the commit is resolved, so that every hook sees the
+/// exact `COMMIT_ID`.
 pub(crate) fn build(
     ports: &Ports<'_>,
     emit: &Emitter<'_>,
     local: &LocalPlan,
     cancel: &CancelFlag,
     release: &ReleaseId,
+    replan: &dyn Fn(&CommitId) -> Result<LocalPlan, String>,
 ) -> Result<(CommitId, Artifact), String> {
     let check = || {
         if cancel.is_cancelled() {
@@ -33,6 +36,8 @@ pub(crate) fn build(
         .resolve(&local.repo, &local.revision)
         .map_err(|e| e.to_string())?;
     emit.info(None, Step::Fetch, format!("resolved to {commit}"));
+    let resolved = replan(&commit)?;
+    let local = &resolved;
     check()?;
 
     let needs_shell = !local.pre_deploy.is_empty() || !local.build.is_empty();

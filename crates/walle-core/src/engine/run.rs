@@ -296,7 +296,16 @@ fn run_pipeline(
     let mut artifact: Option<Artifact> = None;
     let mut plan = plan;
     if let Some(local) = plan.local.clone() {
-        match super::build::build(ports, emit, &local, cancel, release) {
+        let replan = |c: &CommitId| {
+            build_plan(PlanInput {
+                commit: Some(c),
+                ..input
+            })
+            .map_err(|e| e.to_string())?
+            .local
+            .ok_or_else(|| "a deploy plan has deploy-host steps".to_owned())
+        };
+        match super::build::build(ports, emit, &local, cancel, release, &replan) {
             Ok((c, a)) => {
                 // Rebuild the plan with the resolved commit so COMMIT_ID is exact in every hook.
                 match build_plan(PlanInput {
