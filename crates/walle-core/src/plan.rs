@@ -87,8 +87,8 @@ pub struct HostPlan {
     pub prepare: Command,
     /// The release directory.
     pub release_dir: AbsPath,
-    /// Shared-path link commands (run in order after unpacking).
-    pub link_shared: Vec<Command>,
+    /// Shared-path links (run in order after unpacking): what is linked, and the command.
+    pub link_shared: Vec<(String, Command)>,
     /// Pre-release hook commands (in the release directory).
     pub pre_release: Vec<Command>,
     /// Health probe after the switch.
@@ -228,13 +228,14 @@ pub fn build_plan(input: PlanInput<'_>) -> Result<DeployPlan, PlanError> {
                 spec.shared
                     .dirs
                     .iter()
-                    .map(|d| commands::link_shared_dir(&shared, &release_dir, d))
-                    .chain(
-                        spec.shared
-                            .files
-                            .iter()
-                            .map(|f| commands::link_shared_file(&shared, &release_dir, f)),
-                    )
+                    .map(|d| {
+                        let label = format!("directory {d} -> {}", layout.shared_path(d));
+                        (label, commands::link_shared_dir(&shared, &release_dir, d))
+                    })
+                    .chain(spec.shared.files.iter().map(|f| {
+                        let label = format!("file {f} -> {}", layout.shared_path(f));
+                        (label, commands::link_shared_file(&shared, &release_dir, f))
+                    }))
                     .collect()
             },
             pre_release: spec
@@ -359,8 +360,8 @@ impl DeployPlan {
             } else {
                 let _ = writeln!(o, "  check that {} is still on the host", h.release_dir);
             }
-            for c in &h.link_shared {
-                let _ = writeln!(o, "  link shared: {}", c.display());
+            for (label, _) in &h.link_shared {
+                let _ = writeln!(o, "  link shared {label}");
             }
             for c in &h.pre_release {
                 let _ = writeln!(o, "  pre-release: {}", c.display());

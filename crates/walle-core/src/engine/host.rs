@@ -163,7 +163,7 @@ impl<'p> HostRun<'p> {
                 *step = Step::Upload;
                 self.upload(ctx)?;
                 *step = Step::LinkShared;
-                for c in &self.plan.link_shared {
+                for (_, c) in &self.plan.link_shared {
                     self.run(ctx, Step::LinkShared, c)?;
                 }
             }

@@ -22,17 +22,15 @@ pub fn remove_all(paths: &[AbsPath]) -> Command {
 }
 
 /// Hard-links `files` (paths relative to the release directory `previous`) into the release
-/// directory `new`, creating their parent directories (GNU `cp -al --parents`). Unchanged files of
-/// an incremental transfer travel this way instead of over the network.
+/// directory `new`, creating their parent directories. Unchanged files of an incremental transfer
+/// travel this way instead of over the network. GNU `cp -al --parents` does it in one process;
+/// where that is missing (BusyBox), a POSIX loop of `mkdir -p` and `ln` does the same.
 pub fn link_unchanged(previous: &AbsPath, new: &AbsPath, files: &[String]) -> Command {
+    let script = "cd \"$1\" && d=$2 && shift 2 && \
+                  { cp -al --parents -- \"$@\" \"$d\" 2>/dev/null || \
+                  for f do mkdir -p -- \"$d/$(dirname -- \"$f\")\" && ln -f -- \"$f\" \"$d/$f\" || exit 1; done; }";
     Command::new("sh")
-        .args([
-            "-c",
-            "cd \"$1\" && d=$2 && shift 2 && cp -al --parents -- \"$@\" \"$d\"",
-            "sh",
-            previous.as_str(),
-            new.as_str(),
-        ])
+        .args(["-c", script, "sh", previous.as_str(), new.as_str()])
         .args(files.iter().cloned())
 }
 

@@ -230,8 +230,8 @@ fn git_tag_with_hooks_filters_shared_and_hostile_variables() {
               connect, verify host key, lock /srv/www/releases/.walle/lock
               mkdir -p -- /srv/www/releases /srv/www/releases/shared /srv/www/releases/.walle
               upload into /srv/www/releases/29_78_20190225_190422 (only files changed since the live release travel; unchanged ones are hard-linked), verify checksums
-              link shared: sh -c 's="$1/$3"; r="$2/$3"; if [ ! -e "$s" ]; then mkdir -p -- "$(dirname -- "$s")"; if [ -d "$r" ] && [ ! -L "$r" ]; then cp -a -- "$r" "$s"; else mkdir -p -- "$s"; fi; fi; rm -rf -- "$r" && mkdir -p -- "$(dirname -- "$r")" && ln -s -- "$s" "$r"' sh /srv/www/releases/shared /srv/www/releases/29_78_20190225_190422 storage/logs
-              link shared: sh -c 's="$1/$3"; r="$2/$3"; if [ ! -e "$s" ]; then mkdir -p -- "$(dirname -- "$s")"; if [ -f "$r" ] && [ ! -L "$r" ]; then cp -p -- "$r" "$s"; else : > "$s"; fi; fi; rm -rf -- "$r" && mkdir -p -- "$(dirname -- "$r")" && ln -s -- "$s" "$r"' sh /srv/www/releases/shared /srv/www/releases/29_78_20190225_190422 .env
+              link shared directory storage/logs -> /srv/www/releases/shared/storage/logs
+              link shared file .env -> /srv/www/releases/shared/.env
               pre-release: (in /srv/www/releases/29_78_20190225_190422) test -f index.php
               -- barrier: every host prepared --
               switch /srv/www/current -> /srv/www/releases/29_78_20190225_190422 (atomic rename, verified)
@@ -242,8 +242,8 @@ fn git_tag_with_hooks_filters_shared_and_hostile_variables() {
               connect, verify host key, lock /srv/www/releases/.walle/lock
               mkdir -p -- /srv/www/releases /srv/www/releases/shared /srv/www/releases/.walle
               upload into /srv/www/releases/29_78_20190225_190422 (only files changed since the live release travel; unchanged ones are hard-linked), verify checksums
-              link shared: sh -c 's="$1/$3"; r="$2/$3"; if [ ! -e "$s" ]; then mkdir -p -- "$(dirname -- "$s")"; if [ -d "$r" ] && [ ! -L "$r" ]; then cp -a -- "$r" "$s"; else mkdir -p -- "$s"; fi; fi; rm -rf -- "$r" && mkdir -p -- "$(dirname -- "$r")" && ln -s -- "$s" "$r"' sh /srv/www/releases/shared /srv/www/releases/29_78_20190225_190422 storage/logs
-              link shared: sh -c 's="$1/$3"; r="$2/$3"; if [ ! -e "$s" ]; then mkdir -p -- "$(dirname -- "$s")"; if [ -f "$r" ] && [ ! -L "$r" ]; then cp -p -- "$r" "$s"; else : > "$s"; fi; fi; rm -rf -- "$r" && mkdir -p -- "$(dirname -- "$r")" && ln -s -- "$s" "$r"' sh /srv/www/releases/shared /srv/www/releases/29_78_20190225_190422 .env
+              link shared directory storage/logs -> /srv/www/releases/shared/storage/logs
+              link shared file .env -> /srv/www/releases/shared/.env
               pre-release: (in /srv/www/releases/29_78_20190225_190422) test -f index.php
               -- barrier: every host prepared --
               switch /srv/www/current -> /srv/www/releases/29_78_20190225_190422 (atomic rename, verified)
