@@ -1,7 +1,6 @@
 //! Event emission and command execution with streamed output.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
 
 use crate::model::{EventStream, NewDeployEvent, Step};
 use crate::ports::{Clock, EventSink, OutputLine, RunOptions, Session};
@@ -16,7 +15,6 @@ pub(crate) struct Emitter<'a> {
     pub(crate) task: TaskId,
     pub(crate) sink: &'a dyn EventSink,
     pub(crate) clock: &'a dyn Clock,
-    pub(crate) log: Mutex<Vec<String>>,
 }
 
 /// A command that failed, with enough context to act on.
@@ -27,12 +25,7 @@ pub(crate) struct CommandFailed {
 
 impl<'a> Emitter<'a> {
     pub(crate) fn new(task: TaskId, sink: &'a dyn EventSink, clock: &'a dyn Clock) -> Self {
-        Self {
-            task,
-            sink,
-            clock,
-            log: Mutex::new(Vec::new()),
-        }
+        Self { task, sink, clock }
     }
 
     pub(crate) fn emit(
@@ -59,11 +52,6 @@ impl<'a> Emitter<'a> {
     }
 
     pub(crate) fn error(&self, host: Option<ServerId>, step: Step, line: impl Into<String>) {
-        let line = line.into();
-        self.log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(line.clone());
         self.emit(host, step, EventStream::Error, line, None);
     }
 
@@ -144,3 +132,6 @@ impl<'a> Emitter<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
