@@ -3,6 +3,7 @@
 //! Run with `cargo bench -p walle-benches`; benchmarks that talk to servers need the test
 //! infrastructure (`sudo scripts/infra up`).
 
+mod deploy;
 mod store;
 mod transport_fanout;
 mod vcs_export;
@@ -12,4 +13,5 @@ fn main() {
     store::teardown();
     vcs_export::teardown();
     transport_fanout::teardown();
+    deploy::teardown();
 }
