@@ -37,7 +37,8 @@ pub(crate) fn heartbeat(
     stop: &AtomicBool,
     lost: &AtomicBool,
 ) {
-    let tick = Duration::from_millis(200);
+    // Short ticks: the deploy waits for this thread to notice `stop` before it returns.
+    let tick = Duration::from_millis(20);
     let every = LEASE_TTL / 3;
     let mut waited = Duration::ZERO;
     while !stop.load(Ordering::SeqCst) {
