@@ -117,12 +117,11 @@ impl Manager {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite => {
                 let mut conn = diesel::SqliteConnection::establish(&self.target)?;
-                // busy_timeout first, so that switching to WAL waits for other connections.
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                )
-                .map_err(setup_failed)?;
+                conn.batch_execute("PRAGMA busy_timeout = 15000;")
+                    .map_err(setup_failed)?;
+                sqlite_wal(&mut conn)?;
+                conn.batch_execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+                    .map_err(setup_failed)?;
                 Ok(AnyConnection::Sqlite(conn))
             }
             #[cfg(feature = "mysql")]
@@ -146,6 +145,23 @@ impl Manager {
             other => Err(ConnectionError::BadConnection(format!(
                 "walle-store was built without the `{other}` feature"
             ))),
+        }
+    }
+}
+
+/// Switches a SQLite database to WAL. Several processes opening a fresh database at once race for
+/// the exclusive lock this needs, and SQLite can answer "database is locked" at once, without
+/// calling the busy handler; so retry for as long as the busy timeout would have waited.
+#[cfg(feature = "sqlite")]
+fn sqlite_wal(conn: &mut diesel::SqliteConnection) -> ConnectionResult<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        match conn.batch_execute("PRAGMA journal_mode = WAL;") {
+            Ok(()) => return Ok(()),
+            Err(e) if e.to_string().contains("locked") && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(setup_failed(e)),
         }
     }
 }
