@@ -232,6 +232,15 @@ impl<'p> HostRun<'p> {
                     (super::lease::LEASE_TTL * 2).as_secs()
                 ));
             }
+            // The transport creates the file, then writes it: an empty lock is one being taken
+            // right now by another Walle instance.
+            Err(_) if found.trim().is_empty() => {
+                return Err(format!(
+                    "{} is being locked by another deploy right now (its lock file is still empty); \
+                     try again, or remove {lock} if it stays empty",
+                    plan.name
+                ));
+            }
             _ => ctx.emit.info(
                 Some(plan.server),
                 Step::Lock,

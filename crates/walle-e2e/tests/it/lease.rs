@@ -68,3 +68,74 @@ fn held_lease_refuses_a_second_deploy() {
     assert_eq!(views[0].served("index.html").as_deref(), Some("v2\n"));
     assert_eq!(w.store.current_lease(&key, w.clock.now()).unwrap(), None);
 }
+
+/// Target-side locks left by other deploys: an empty one (being written right now by another Walle
+/// instance) and a fresh one refuse the host, so nobody switches; an old one is taken over.
+#[test]
+fn host_locks_of_other_deploys() {
+    use walle_core::layout::{META_DIR, TargetLock};
+    use walle_core::{TaskId, Timestamp};
+
+    let w = World::new("host_locks");
+    let repo = GitFixture::new("e2e-host-locks").commit("main", &[("index.html", "v1\n")], "v1");
+    let project = w.create_project(&w.spec(World::git_repo(repo.git_url())));
+    let (_, r1) = w.ship_ok(&project, "v1", World::branch("main"));
+    let _repo = repo.commit("main", &[("index.html", "v2\n")], "v2");
+    let views = w.views(&project);
+    let lock = views[1].path(&format!("{}/{META_DIR}/lock", project.spec.releases_dir));
+    let other = |since: Timestamp| {
+        TargetLock {
+            deploy: "d-1".into(),
+            task: TaskId(999),
+            holder: "someone".into(),
+            host: "other-walle".into(),
+            since,
+        }
+        .render()
+    };
+    let refused = |content: &str, expect: &str| {
+        std::fs::write(&lock, content).unwrap();
+        let task = w.submit(&project, "v2", World::branch("main"));
+        let report = w.deploy(&task).expect("the deploy runs");
+        assert_eq!(
+            report.status,
+            TaskStatus::Failed,
+            "{}",
+            w.events.transcript(task.id)
+        );
+        let error = report.error.unwrap_or_default();
+        assert!(error.contains(expect), "{error}");
+        assert_live(&views, Some(&r1));
+        assert_eq!(
+            std::fs::read_to_string(&lock).unwrap(),
+            content,
+            "the foreign lock is left alone"
+        );
+        assert!(
+            !views[0].locked() && !views[2].locked(),
+            "our own locks are released"
+        );
+    };
+    refused("", "being locked by another deploy right now");
+    refused(
+        &other(w.clock.now()),
+        "locked by task 999 (someone) on other-walle",
+    );
+
+    let old = Timestamp::from_unix_millis(w.clock.now().unix_millis() - 10 * 60 * 1000);
+    std::fs::write(&lock, other(old)).unwrap();
+    let task = w.submit(&project, "v2", World::branch("main"));
+    let report = w.deploy(&task).expect("the deploy runs");
+    assert_eq!(
+        report.status,
+        TaskStatus::Succeeded,
+        "{}",
+        w.events.transcript(task.id)
+    );
+    assert_live(&views, Some(&report.release));
+    assert_eq!(views[1].served("index.html").as_deref(), Some("v2\n"));
+    assert!(
+        views.iter().all(|v| !v.locked()),
+        "the stale lock was taken over and released"
+    );
+}
