@@ -15,7 +15,7 @@
 //! [`Session`](crate::ports::Session) port.
 
 mod cleanup;
-mod escape;
+pub(crate) mod escape;
 mod ledger;
 mod lock;
 

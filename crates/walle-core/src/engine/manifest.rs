@@ -2,13 +2,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::layout::escape::{escape, unescape};
 use crate::ports::ManifestEntry;
 
-/// Renders the manifest file written next to each release: `<sha256>  <mode> <kind> <path>` would not
-/// be checkable by `sha256sum -c`, so the file holds exactly `sha256sum` lines for regular files, and
-/// the extra metadata (mode, symlinks) travels in comment-free companion lines prefixed by `#`.
-/// `sha256sum -c` of GNU coreutils and BusyBox both skip nothing, so the check file is rendered
-/// separately by [`render_check`].
+/// Renders the manifest kept next to each release on the host (`walle-manifest v1`, then one line
+/// per file: `<sha256> <mode in octal> <size> <f|l>\t<escaped path>`), which the next deploy reads to
+/// find what changed. `sha256sum -c` cannot read it; its input is [`render_check`].
 pub(crate) fn render_full(files: &[ManifestEntry]) -> String {
     let mut out = String::from("walle-manifest v1\n");
     for f in files {
@@ -47,7 +46,7 @@ pub(crate) fn parse_full(text: &str) -> Option<BTreeMap<String, (String, u32, bo
         let mode = u32::from_str_radix(parts.next()?, 8).ok()?;
         let _size = parts.next()?;
         let link = parts.next()? == "l";
-        out.insert(unescape(path), (sha, mode, link));
+        out.insert(unescape(path).ok()?, (sha, mode, link));
     }
     Some(out)
 }
@@ -79,30 +78,6 @@ pub(crate) fn delta(
         }
     }
     d
-}
-
-fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('\n', "\\n")
-        .replace('\t', "\\t")
-}
-
-fn unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some('n') => out.push('\n'),
-                Some('t') => out.push('\t'),
-                Some(other) => out.push(other),
-                None => out.push('\\'),
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! field or line separator.
 
 /// Escapes a field.
-pub(super) fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -19,7 +19,7 @@ pub(super) fn escape(s: &str) -> String {
 }
 
 /// Reverses [`escape`]; `Err` names the first bad escape sequence.
-pub(super) fn unescape(s: &str) -> Result<String, String> {
+pub(crate) fn unescape(s: &str) -> Result<String, String> {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
